@@ -1,0 +1,1 @@
+"""The ``llaso`` command line (typer + rich)."""

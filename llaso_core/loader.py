@@ -1,0 +1,227 @@
+"""Discovers plugins through the ``llaso`` entry-point group, each in isolation.
+
+A plugin that fails to import, has a misspelt hook, registers an invalid spec, or collides with
+another plugin is reported (``llaso plugins``) and rolled back; the others keep working.
+``LLASO_DISABLE_PLUGINS=a,b`` blocks plugins by entry-point or distribution name.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import traceback
+from importlib import metadata
+from typing import Any, Iterable, Literal, Sequence
+
+import attrs
+import pluggy
+
+from llaso_core import hookspecs
+from llaso_core.registry import Registry, RegistryError
+from llaso_core.specs import (
+    EncoderSpec,
+    ExtractorSpec,
+    JudgeSpec,
+    LLMSpec,
+    MetricSpec,
+    ModalitySpec,
+    Source,
+    SpecError,
+    TaskSpec,
+)
+
+ENTRY_POINT_GROUP = "llaso"
+DISABLE_ENV = "LLASO_DISABLE_PLUGINS"
+
+# hook name -> (registry kind, spec type). One registry per kind.
+KINDS: dict[str, tuple[str, type]] = {
+    "llaso_register_tasks": ("tasks", TaskSpec),
+    "llaso_register_modalities": ("modalities", ModalitySpec),
+    "llaso_register_encoders": ("encoders", EncoderSpec),
+    "llaso_register_llms": ("llms", LLMSpec),
+    "llaso_register_metrics": ("metrics", MetricSpec),
+    "llaso_register_extractors": ("extractors", ExtractorSpec),
+    "llaso_register_judges": ("judges", JudgeSpec),
+}
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded; the message says which and why."""
+
+
+@attrs.define
+class PluginStatus:
+    """What ``llaso plugins`` shows for one plugin."""
+
+    name: str
+    module: str
+    package: str | None = None
+    version: str | None = None
+    state: Literal["loaded", "failed", "blocked"] = "loaded"
+    error: str | None = None
+    hooks: list[str] = attrs.Factory(list)
+    registered: dict[str, list[str]] = attrs.Factory(dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.define
+class PluginHost:
+    """The loaded plugins and one registry per kind."""
+
+    plugins: list[PluginStatus]
+    registries: dict[str, Registry]
+
+    @property
+    def tasks(self) -> Registry[TaskSpec]:
+        return self.registries["tasks"]
+
+    @property
+    def modalities(self) -> Registry[ModalitySpec]:
+        return self.registries["modalities"]
+
+    @property
+    def encoders(self) -> Registry[EncoderSpec]:
+        return self.registries["encoders"]
+
+    @property
+    def llms(self) -> Registry[LLMSpec]:
+        return self.registries["llms"]
+
+    @property
+    def metrics(self) -> Registry[MetricSpec]:
+        return self.registries["metrics"]
+
+    @property
+    def extractors(self) -> Registry[ExtractorSpec]:
+        return self.registries["extractors"]
+
+    @property
+    def judges(self) -> Registry[JudgeSpec]:
+        return self.registries["judges"]
+
+    @functools.cached_property
+    def sources(self) -> dict[str, tuple[TaskSpec, Source]]:
+        """Release file stem -> (task, source); how a file is mapped to its task."""
+        return {s.stem: (task, s) for task in self.tasks for s in task.sources}
+
+    def source_of(self, stem: str) -> tuple[TaskSpec, Source] | None:
+        return self.sources.get(stem)
+
+    def plugin(self, name: str) -> PluginStatus:
+        for status in self.plugins:
+            if status.name == name:
+                return status
+        raise KeyError(name)
+
+
+def load(
+    entry_points: Iterable[metadata.EntryPoint] | None = None,
+    *,
+    extra: Sequence[tuple[str, object]] = (),
+    disabled: Iterable[str] | None = None,
+) -> PluginHost:
+    """Load every plugin of the ``llaso`` group (and ``extra`` (name, module) pairs) in isolation."""
+    if entry_points is None:
+        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    if disabled is None:
+        disabled = [n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()]
+    blocked = set(disabled)
+    registries = {kind: Registry(kind, spec_type) for kind, spec_type in KINDS.values()}
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    statuses: list[PluginStatus] = []
+
+    candidates: list[tuple[PluginStatus, Any]] = []
+    for ep in sorted(entry_points, key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        status = PluginStatus(name=ep.name, module=ep.value, package=dist.name if dist else None,
+                              version=dist.version if dist else None)
+        candidates.append((status, ep))
+    for name, module in extra:
+        candidates.append((PluginStatus(name=name, module=getattr(module, "__name__", repr(module))), module))
+
+    for status, target in candidates:
+        statuses.append(status)
+        if status.name in blocked or (status.package and status.package in blocked):
+            status.state = "blocked"
+            continue
+        try:
+            module = target.load() if isinstance(target, metadata.EntryPoint) else target
+            _register_plugin(pm, status, module, registries)
+        except Exception as exc:  # a broken plugin must never take the CLI down
+            status.state = "failed"
+            status.error = _describe(exc)
+            _rollback(status, registries)
+            if pm.get_plugin(status.name) is not None:
+                pm.unregister(name=status.name)
+    _check_references(statuses, registries)
+    return PluginHost(plugins=statuses, registries=registries)
+
+
+def _register_plugin(pm: pluggy.PluginManager, status: PluginStatus, module: object,
+                     registries: dict[str, Registry]) -> None:
+    pm.register(module, name=status.name)
+    pm.check_pending()  # a misspelt hookimpl fails loudly, naming the hook
+    staged: list[tuple[str, Any]] = []
+    for hook_name, (kind, _) in KINDS.items():
+        impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if i.plugin_name == status.name]
+        for impl in impls:
+            status.hooks.append(hook_name)
+            try:
+                impl.function(register=lambda spec, _kind=kind: staged.append((_kind, spec)))
+            except Exception as exc:
+                raise PluginError(f"{hook_name} raised: {_describe(exc)}") from exc
+    for kind, spec in staged:
+        try:
+            registries[kind].add(spec, origin=status.name)
+        except (RegistryError, SpecError, TypeError, ValueError) as exc:
+            raise PluginError(f"invalid {kind[:-1]} registration: {exc}") from exc
+        status.registered.setdefault(kind, []).append(spec.id)
+
+
+def _check_references(statuses: list[PluginStatus], registries: dict[str, Registry]) -> None:
+    """Tasks refer to modalities, metrics and extractors by id; dangling ones fail their plugin."""
+    stems: dict[str, str] = {}
+    for entry in registries["tasks"].entries():
+        status = next(s for s in statuses if s.name == entry.origin)
+        if status.state == "failed":
+            continue
+        task: TaskSpec = entry.spec
+        problems = [f"modality {m!r}" for m in task.modalities if m not in registries["modalities"]]
+        metrics = {m for s in task.sources for m in task.metrics_for(s)}
+        problems += [f"metric {m!r}" for m in sorted(metrics) if m not in registries["metrics"]]
+        extractors = {task.extractor_for(s) for s in task.sources}
+        problems += [f"extractor {e!r}" for e in sorted(extractors) if e not in registries["extractors"]]
+        for stem in task.stems:
+            if stem in stems:
+                problems.append(f"source {stem!r} (already owned by task {stems[stem]})")
+            else:
+                stems[stem] = task.id
+        if problems:
+            status.state = "failed"
+            status.error = f"task {task.id} refers to unknown or taken " + ", ".join(problems)
+            _rollback(status, registries)
+
+
+def _rollback(status: PluginStatus, registries: dict[str, Registry]) -> None:
+    for kind, ids in status.registered.items():
+        for id in ids:
+            registries[kind].remove(id)
+    status.registered = {}
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, (PluginError, SpecError, RegistryError)):
+        frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        if frame:
+            text += f" ({frame[0].filename}:{frame[0].lineno})"
+    return text
+
+
+@functools.cache
+def get_host() -> PluginHost:
+    """The process-wide plugin host, loaded on first use."""
+    return load()

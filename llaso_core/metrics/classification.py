@@ -1,0 +1,145 @@
+"""Closed-set accuracy and abstention rate.
+
+``paper`` reproduces ``accuracy.py`` and ``abstention_rate_cal.py``: the label set is the
+file's own ground-truth strings (``labels`` is ignored), accuracy uses substring matching
+and abstention (0 or >= 2 labels matched with a word-boundary regex) is computed separately.
+``strict`` uses the declared ``labels`` (or the references' unique values), extracts at
+most one label per answer preferring the longest match, and scores an abstention as wrong.
+A ``None`` prediction is wrong, invalid and an abstention under both protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
+from .base import MetricResult, Protocol, SampleScore
+from .extract import (
+    abstention_hits,
+    normalize_label_text,
+    paper_abstention_label,
+    paper_clean,
+    paper_is_correct,
+    strict_label_hits,
+)
+
+__all__ = ["abstention", "accuracy"]
+
+ABSTAINED = "no single label"
+
+
+def _strict_labels(labels: Sequence[str] | None, references: Sequence[str]) -> list[str]:
+    source = labels if labels is not None else references
+    seen: dict[str, str] = {}
+    for label in source:
+        seen.setdefault(normalize_label_text(label), label)
+    return [label for norm, label in seen.items() if norm]
+
+
+def accuracy(
+    predictions: Sequence[str | None],
+    references: Sequence[str],
+    *,
+    protocol: Protocol | str = Protocol.STRICT,
+    labels: Sequence[str] | None = None,
+    **options: Any,
+) -> MetricResult:
+    """Share of correct answers over all ``n`` samples."""
+    reject_options("acc", options)
+    n = check_lengths(predictions, references)
+    proto = as_protocol(protocol)
+    samples: list[SampleScore] = []
+    extra: dict[str, Any]
+    if proto is Protocol.PAPER:
+        label_set = {paper_clean(ref) for ref in references}
+        for pred, ref in zip(predictions, references):
+            if pred is None:
+                samples.append(SampleScore(value=0.0, invalid=True, note=MISSING))
+                continue
+            cleaned = paper_clean(pred)
+            ok = paper_is_correct(cleaned, paper_clean(ref), label_set)
+            samples.append(SampleScore(value=float(ok), extracted=cleaned))
+        extra = {"labels": sorted(label_set), "rule": "substring"}
+    else:
+        declared = _strict_labels(labels, references)
+        norm_labels = {normalize_label_text(label) for label in declared}
+        outside = sum(normalize_label_text(ref) not in norm_labels for ref in references)
+        for pred, ref in zip(predictions, references):
+            if pred is None:
+                samples.append(SampleScore(value=0.0, invalid=True, note=MISSING))
+                continue
+            hits = strict_label_hits(pred, declared)
+            if len(hits) != 1:
+                note = f"{ABSTAINED} ({len(hits)} matched)"
+                samples.append(SampleScore(value=0.0, extracted=hits or None, invalid=True, note=note))
+                continue
+            ok = normalize_label_text(hits[0]) == normalize_label_text(ref)
+            samples.append(SampleScore(value=float(ok), extracted=hits[0]))
+        extra = {"labels": declared, "rule": "longest-boundary-match", "references_outside_labels": outside}
+    correct = sum(s.value or 0.0 for s in samples)
+    return MetricResult(
+        name="acc",
+        value=safe_div(correct, n),
+        n=n,
+        n_invalid=sum(s.invalid for s in samples),
+        n_used=n,
+        higher_is_better=True,
+        protocol=proto,
+        unit="fraction",
+        samples=tuple(samples),
+        extra=extra,
+    )
+
+
+def abstention(
+    predictions: Sequence[str | None],
+    references: Sequence[str],
+    *,
+    protocol: Protocol | str = Protocol.STRICT,
+    labels: Sequence[str] | None = None,
+    **options: Any,
+) -> MetricResult:
+    """Share of answers that name no label or several labels (lower is better).
+    ``n_invalid`` counts missing predictions only (they also count as abstentions)."""
+    reject_options("abstention", options)
+    n = check_lengths(predictions, references)
+    proto = as_protocol(protocol)
+    if proto is Protocol.PAPER:
+        label_list = sorted({paper_abstention_label(ref) for ref in references})
+
+        def hits_of(pred: str) -> list[str]:
+            return abstention_hits(pred, label_list)
+
+    else:
+        label_list = _strict_labels(labels, references)
+
+        def hits_of(pred: str) -> list[str]:
+            return strict_label_hits(pred, label_list)
+
+    samples: list[SampleScore] = []
+    for pred in predictions:
+        if pred is None:
+            samples.append(SampleScore(value=1.0, invalid=True, note=MISSING))
+            continue
+        hits = hits_of(pred)
+        abstained = len(hits) != 1
+        samples.append(
+            SampleScore(
+                value=float(abstained),
+                extracted=hits,
+                note=f"{ABSTAINED} ({len(hits)} matched)" if abstained else None,
+            )
+        )
+    return MetricResult(
+        name="abstention",
+        value=safe_div(sum(s.value or 0.0 for s in samples), n),
+        n=n,
+        n_invalid=sum(s.invalid for s in samples),
+        n_used=n,
+        higher_is_better=False,
+        protocol=proto,
+        unit="fraction",
+        samples=tuple(samples),
+        extra={"labels": label_list},
+    )

@@ -1,0 +1,136 @@
+"""Corpus-level word and character error rates (jiwer 4).
+
+``paper``: what ``assess_wer_cer.py`` computes through HF ``evaluate`` - no normalisation,
+and the ground truth passed as *hypothesis* and the model output as *reference* (so the
+denominator is the model output's length). ``strict``: ground truth as reference, both sides
+normalised with ``basic-en@1`` (``normalize.py``). Both are sum(S+D+I) / sum(reference length).
+A ``None`` prediction is invalid: dropped under ``paper``, scored as an empty hypothesis
+(all deletions) under ``strict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jiwer
+
+from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
+from .base import MetricResult, Protocol, SampleScore
+from .normalize import BASIC_EN, basic_en
+
+__all__ = ["cer", "wer"]
+
+# HF evaluate's cer.py transform (RemoveMultipleSpaces, Strip, ReduceToSingleSentence(""),
+# ReduceToListOfListOfChars) applied to one pair at a time; ReduceToSingleSentence is a
+# no-op on a single sentence and would merge the whole corpus in a batched call, so it is
+# left out here.
+_PAPER_CER = jiwer.Compose(
+    [jiwer.RemoveMultipleSpaces(), jiwer.Strip(), jiwer.ReduceToListOfListOfChars()]
+)
+_PAPER_WER = jiwer.wer_default  # what evaluate's wer.py uses through compute_measures
+_STRICT_WER = jiwer.wer_default
+_STRICT_CER = jiwer.cer_default
+
+
+def _edit_counts(
+    references: list[str], hypotheses: list[str], transform: jiwer.Compose
+) -> list[tuple[int, int]]:
+    """(S+D+I, reference length) per pair, from one batched jiwer call."""
+    if not references:
+        return []
+    out = jiwer.process_words(
+        references, hypotheses, reference_transform=transform, hypothesis_transform=transform
+    )
+    counts = []
+    for ref_tokens, chunks in zip(out.references, out.alignments):
+        errors = 0
+        for chunk in chunks:
+            if chunk.type == "insert":
+                errors += chunk.hyp_end_idx - chunk.hyp_start_idx
+            elif chunk.type != "equal":
+                errors += chunk.ref_end_idx - chunk.ref_start_idx
+        counts.append((errors, len(ref_tokens)))
+    return counts
+
+
+def _error_rate(
+    name: str,
+    predictions: Sequence[str | None],
+    references: Sequence[str],
+    protocol: Protocol | str,
+    paper_transform: jiwer.Compose,
+    strict_transform: jiwer.Compose,
+) -> MetricResult:
+    n = check_lengths(predictions, references)
+    proto = as_protocol(protocol)
+    missing = [p is None for p in predictions]
+    if proto is Protocol.PAPER:
+        used = [i for i in range(n) if not missing[i]]
+        # The swap: the model output is jiwer's reference, the ground truth its hypothesis.
+        refs = [predictions[i] for i in used]
+        hyps = [references[i] for i in used]
+        transform = paper_transform
+        extra: dict[str, Any] = {"normalizer": "none", "reference_side": "prediction"}
+    else:
+        used = list(range(n))
+        refs = [basic_en(references[i]) for i in used]
+        hyps = [basic_en(predictions[i] or "") for i in used]
+        transform = strict_transform
+        extra = {"normalizer": BASIC_EN, "reference_side": "ground_truth"}
+    counts = dict(zip(used, _edit_counts(refs, hyps, transform)))  # type: ignore[arg-type]
+    samples = []
+    for i in range(n):
+        if i not in counts:
+            samples.append(SampleScore(invalid=True, note=MISSING))
+            continue
+        errors, ref_len = counts[i]
+        samples.append(
+            SampleScore(
+                value=safe_div(errors, ref_len),
+                extracted={"errors": errors, "ref_len": ref_len},
+                invalid=missing[i],
+                note=MISSING if missing[i] else None,
+            )
+        )
+    total_errors = sum(e for e, _ in counts.values())
+    total_len = sum(r for _, r in counts.values())
+    extra.update(errors=total_errors, ref_len=total_len)
+    return MetricResult(
+        name=name,
+        value=safe_div(total_errors, total_len),
+        n=n,
+        n_invalid=sum(missing),
+        n_used=len(used),
+        higher_is_better=False,
+        protocol=proto,
+        unit="fraction",
+        samples=tuple(samples),
+        extra=extra,
+    )
+
+
+def wer(
+    predictions: Sequence[str | None],
+    references: Sequence[str],
+    *,
+    protocol: Protocol | str = Protocol.STRICT,
+    labels: Sequence[str] | None = None,
+    **options: Any,
+) -> MetricResult:
+    """Corpus word error rate; ``value`` is ``None`` when the references have no words."""
+    reject_options("wer", options)
+    return _error_rate("wer", predictions, references, protocol, _PAPER_WER, _STRICT_WER)
+
+
+def cer(
+    predictions: Sequence[str | None],
+    references: Sequence[str],
+    *,
+    protocol: Protocol | str = Protocol.STRICT,
+    labels: Sequence[str] | None = None,
+    **options: Any,
+) -> MetricResult:
+    """Corpus character error rate (spaces count as characters, as in jiwer/evaluate)."""
+    reject_options("cer", options)
+    return _error_rate("cer", predictions, references, protocol, _PAPER_CER, _STRICT_CER)

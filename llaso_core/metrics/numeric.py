@@ -1,0 +1,96 @@
+"""Mean absolute error for numeric answers (pitch in MIDI semitones, age in years).
+
+``paper`` reproduces ``pitch_L1.py`` (``parser="pitch"``: int/float/first-number parser,
+sample kept only if both values lie in 0-127) and ``age_L1.py`` (``parser="age"``:
+int/first-integer parser, "-" range midpoint, "adult" -> 22, no range check), both with the
+prediction read from the right field; unparseable samples are dropped and the value is the
+MAE over the rest (``n_used``), ``n_invalid`` = dropped.
+
+``strict`` (chosen rule): one parser for both (``extract.parse_number_strict``: a single
+number or one explicit range, else invalid), values outside the task's plausible range
+(pitch 0-127, age 0-120) invalid. Invalid answers are never silently dropped: they are
+counted in ``n_invalid``, the value is the MAE over the valid ones and
+``extra["coverage"]`` = valid / n must be reported beside it (an MAE is not defined for a
+missing number, and imputing one would invent a penalty). A reference that does not parse
+is a data error: the sample is marked invalid with its own note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
+from .base import MetricResult, Protocol, SampleScore
+from .extract import parse_age_paper, parse_number_strict, parse_pitch_paper
+
+__all__ = ["PARSERS", "mae"]
+
+PARSERS: dict[str, dict[str, Any]] = {
+    "pitch": {"paper": parse_pitch_paper, "paper_range": (0.0, 127.0), "strict_range": (0.0, 127.0), "unit": "semitones"},
+    "age": {"paper": parse_age_paper, "paper_range": None, "strict_range": (0.0, 120.0), "unit": "years"},
+}  # fmt: skip
+
+
+def _in_range(value: float, bounds: tuple[float, float] | None) -> bool:
+    return bounds is None or bounds[0] <= value <= bounds[1]
+
+
+def mae(
+    predictions: Sequence[str | None],
+    references: Sequence[str],
+    *,
+    protocol: Protocol | str = Protocol.STRICT,
+    labels: Sequence[str] | None = None,
+    parser: str = "pitch",
+    **options: Any,
+) -> MetricResult:
+    """MAE over the samples whose prediction and reference parse (see module docstring)."""
+    reject_options("mae", options)
+    if parser not in PARSERS:
+        raise ValueError(f"unknown parser {parser!r}; expected one of {sorted(PARSERS)}")
+    n = check_lengths(predictions, references)
+    proto = as_protocol(protocol)
+    spec = PARSERS[parser]
+    if proto is Protocol.PAPER:
+        parse: Callable[[str], float | None] = spec["paper"]
+        bounds = spec["paper_range"]
+    else:
+        parse = parse_number_strict
+        bounds = spec["strict_range"]
+    samples: list[SampleScore] = []
+    errors: list[float] = []
+    bad_references = 0
+    for pred, ref in zip(predictions, references):
+        if pred is None:
+            samples.append(SampleScore(invalid=True, note=MISSING))
+            continue
+        truth = parse(ref)
+        guess = parse(pred)
+        if truth is None or not _in_range(truth, bounds):
+            bad_references += 1
+            samples.append(SampleScore(extracted=guess, invalid=True, note="reference not a valid number"))
+        elif guess is None:
+            samples.append(SampleScore(invalid=True, note="no number"))
+        elif not _in_range(guess, bounds):
+            samples.append(SampleScore(extracted=guess, invalid=True, note="out of range"))
+        else:
+            error = abs(guess - truth)
+            errors.append(error)
+            samples.append(SampleScore(value=error, extracted=guess))
+    n_used = len(errors)
+    extra: dict[str, Any] = {"parser": parser, "range": bounds, "coverage": safe_div(n_used, n)}
+    if bad_references:
+        extra["bad_references"] = bad_references
+    return MetricResult(
+        name="mae",
+        value=safe_div(sum(errors), n_used),
+        n=n,
+        n_invalid=n - n_used,
+        n_used=n_used,
+        higher_is_better=False,
+        protocol=proto,
+        unit=spec["unit"],
+        samples=tuple(samples),
+        extra=extra,
+    )

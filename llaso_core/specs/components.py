@@ -1,0 +1,55 @@
+"""Specs of the pieces a task or a model refers to by name: encoders, LLMs, metrics, extractors, judges.
+
+Each holds a lazy ``"module:attr"`` reference; nothing heavy is imported until it is used.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from llaso_core.specs.base import identifier, lazy_ref, load_ref, one_of
+
+METRIC_UNITS = ("fraction", "score", "semitones", "years", "count")
+
+
+@attrs.frozen
+class _Component:
+    id: str = attrs.field(validator=identifier)
+    factory: str = attrs.field(validator=lazy_ref)
+    description: str = ""
+
+    def load(self):
+        """Import and return the object behind ``factory``."""
+        return load_ref(self.factory)
+
+
+@attrs.frozen
+class EncoderSpec(_Component):
+    """An audio encoder: ``factory(config) -> torch.nn.Module`` turning audio into frames."""
+
+    default_checkpoint: str | None = None
+
+
+@attrs.frozen
+class LLMSpec(_Component):
+    """A decoder LM with its tokenizer and chat layout: ``factory(config) -> (model, tokenizer)``."""
+
+    default_checkpoint: str | None = None
+
+
+@attrs.frozen
+class MetricSpec(_Component):
+    """``factory(predictions, references, *, protocol, labels=None, **options) -> MetricResult``."""
+
+    higher_is_better: bool = True
+    unit: str = attrs.field(default="fraction", validator=one_of(METRIC_UNITS))
+
+
+@attrs.frozen
+class ExtractorSpec(_Component):
+    """Turns a raw model output into the answer a metric scores."""
+
+
+@attrs.frozen
+class JudgeSpec(_Component):
+    """An LLM-as-judge back-end: ``factory(**options) -> Judge``."""

@@ -1,0 +1,105 @@
+"""Recorded judge outputs of the release: loading, import into the cache, reuse without requests."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from llaso_core.judge import (
+    Judge,
+    JudgeCache,
+    JudgeRequest,
+    find_recorded,
+    import_recorded,
+    load_recorded,
+    load_recorded_for,
+    parse_score,
+    recorded_path,
+    summarize,
+)
+
+from .server import FakeJudgeServer
+
+RELEASE = Path("/work/shared/reference/llaso-release/LLaSO-Base")
+DOLLY = RELEASE / "gpt_result" / "dolly_input_1_test.jsonl"
+
+MakeJudge = Callable[..., Judge]
+
+
+def _require(path: Path) -> None:
+    if not path.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"release reference file missing: {path}")
+        pytest.skip(f"release reference file missing: {path}")
+
+
+def _write_release(tmp_path: Path) -> Path:
+    rows = [
+        {"file": "foo_test.json", "index": 0, "predicted": "yes", "reference": "yes", "evaluation": "Score: 5  \nExplanation: same"},
+        {"file": "foo_test.json", "index": 1, "predicted": "no", "reference": "yes", "evaluation": "Score: 1\nExplanation: wrong"},
+        {"file": "foo_test.json", "index": 2, "predicted": "yes", "reference": "yes", "evaluation": "Score: 4\nExplanation: again"},
+        {"file": "foo_test.json", "index": 3, "predicted": "eh", "reference": "yes", "evaluation": "ERROR: rate limited"},
+        {"file": "foo_test.json", "index": 4, "predicted": "hm", "reference": "yes", "evaluation": "No idea."},
+    ]
+    folder = tmp_path / "sys" / "gpt_result"
+    folder.mkdir(parents=True)
+    (folder / "foo_test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n")
+    (tmp_path / "sys" / "foo_test.json").write_text("[]")
+    return tmp_path / "sys" / "foo_test.json"
+
+
+def test_find_and_load_recorded(tmp_path: Path) -> None:
+    prediction_file = _write_release(tmp_path)
+    assert recorded_path(prediction_file) == tmp_path / "sys" / "gpt_result" / "foo_test.jsonl"
+    assert find_recorded(tmp_path / "sys" / "bar_test.json") is None
+    assert load_recorded_for(tmp_path / "sys" / "bar_test.json") is None
+    rows = load_recorded_for(prediction_file)
+    assert rows is not None and sorted(rows) == [0, 1, 2, 3, 4]
+    judgments = [rows[i].judgment for i in range(5)]
+    assert [j.status for j in judgments] == ["ok", "ok", "ok", "api_error", "parse_error"]
+    assert [j.score for j in judgments] == [5, 1, 4, None, None]
+    assert all(j.source == "recorded" for j in judgments)
+    assert judgments[3].error == "rate limited"
+
+
+def test_import_then_judge_uses_recorded(server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path) -> None:
+    prediction_file = _write_release(tmp_path)
+    with JudgeCache(tmp_path / "judge.sqlite") as cache:
+        assert import_recorded(cache, prediction_file) == 4  # the repeated (yes, yes) pair keeps its first row
+        assert import_recorded(cache, prediction_file.parent) == 0  # already there
+    judge = make_judge(model="gpt-4o-mini", protocol="paper")
+    results = judge.judge([JudgeRequest("yes", "yes", question="ignored by paper"), JudgeRequest("yes", "eh"),
+                           JudgeRequest("yes", "hm"), JudgeRequest("yes", "new [score=3]")])
+    assert [(j.status, j.score, j.source) for j in results] == [
+        ("ok", 5, "recorded"), ("api_error", None, "recorded"), ("parse_error", None, "recorded"), ("ok", 3, "api")]
+    assert server.count == 1
+    # recorded outputs belong to the paper prompt of gpt-4o-mini only
+    offline = make_judge(model="gpt-4o-mini", protocol="strict", offline=True)
+    assert offline.judge([JudgeRequest("yes", "yes", question="q")])[0].status == "missing"
+
+
+def test_released_dolly_judgments_are_reused(server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path) -> None:
+    _require(DOLLY)
+    rows = load_recorded(DOLLY)
+    scores = [parse_score(r.evaluation) for r in rows.values()]
+    assert None not in scores
+    with JudgeCache(tmp_path / "judge.sqlite") as cache:
+        assert import_recorded(cache, DOLLY) == len({(r.reference, r.predicted) for r in rows.values()})
+    judge = make_judge(model="gpt-4o-mini", protocol="paper")
+    results = judge.judge([JudgeRequest(r.reference, r.predicted) for _, r in sorted(rows.items())])
+    assert server.count == 0
+    assert all(j.source == "recorded" for j in results)
+    assert summarize(results).mean == pytest.approx(sum(scores) / len(scores))
+    assert summarize(results).n_ok == len(rows)
+
+
+def test_import_from_release_folder(tmp_path: Path) -> None:
+    _require(DOLLY)
+    with JudgeCache(tmp_path / "judge.sqlite") as cache:
+        written = import_recorded(cache, RELEASE / "dolly_input_1_test.json")
+        assert written == len(load_recorded(DOLLY))
+        assert import_recorded(cache, RELEASE) > 0
