@@ -47,7 +47,7 @@ def list_tasks(
     wanted = _category(category) if category else None
     if modality and modality not in host.modalities:
         try:
-            host.modalities.get(modality)
+            host.modalities.get(modality)  # raises, with a did-you-mean
         except UnknownNameError as exc:
             fail(str(exc))
     entries = [e for e in host.tasks.entries()

@@ -177,7 +177,7 @@ def _register_plugin(pm: pluggy.PluginManager, status: PluginStatus, module: obj
         try:
             registries[kind].add(spec, origin=status.name)
         except (RegistryError, SpecError, TypeError, ValueError) as exc:
-            raise PluginError(f"invalid {kind[:-1]} registration: {exc}") from exc
+            raise PluginError(f"invalid {registries[kind].singular} registration: {exc}") from exc
         status.registered.setdefault(kind, []).append(spec.id)
 
 

@@ -37,6 +37,7 @@ class Registry(Generic[T]):
 
     def __init__(self, kind: str, spec_type: type[T]) -> None:
         self.kind = kind
+        self.singular = kind[:-3] + "y" if kind.endswith("ies") else kind.removesuffix("s")
         self.spec_type = spec_type
         self._entries: dict[str, Entry[T]] = {}
 
@@ -47,7 +48,7 @@ class Registry(Generic[T]):
         key = spec.id.lower()
         if key in self._entries:
             first = self._entries[key]
-            raise DuplicateError(f"{self.kind[:-1]} id {spec.id!r} registered twice: "
+            raise DuplicateError(f"{self.singular} id {spec.id!r} registered twice: "
                                  f"by plugin {first.origin!r} and by plugin {origin!r}")
         self._entries[key] = Entry(spec.id, spec, origin)
 
@@ -65,7 +66,7 @@ class Registry(Generic[T]):
             close = difflib.get_close_matches(id, names, n=3, cutoff=0.5)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             known = ", ".join(sorted(names)) or "none"
-            raise UnknownNameError(f"unknown {self.kind[:-1]} {id!r}.{hint} Registered: {known}") from None
+            raise UnknownNameError(f"unknown {self.singular} {id!r}.{hint} Registered: {known}") from None
 
     def __contains__(self, id: object) -> bool:
         return isinstance(id, str) and id.lower() in self._entries

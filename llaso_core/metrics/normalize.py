@@ -15,7 +15,6 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _PUNCT = re.compile(r"[^\w\s']|_")
 # An apostrophe not flanked by word characters on both sides ('quoted', dogs', 'tis).
 _LOOSE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
-_SPACES = re.compile(r"\s+")
 
 
 def basic_en(text: str) -> str:
@@ -25,5 +24,6 @@ def basic_en(text: str) -> str:
     No number or spelling normalisation."""
     text = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
     text = _PUNCT.sub(" ", text)
-    text = _LOOSE_APOSTROPHE.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    if "'" in text:
+        text = _LOOSE_APOSTROPHE.sub(" ", text)
+    return " ".join(text.split())

@@ -179,7 +179,9 @@ def test_progress_reports_done_counts(server: FakeJudgeServer, make_judge: MakeJ
     assert seen[0] == 2 and seen[-1] == 5 and seen == sorted(seen)
 
 
-def test_results_are_cached_as_they_arrive(server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path) -> None:
+def test_results_are_cached_as_they_arrive(
+    server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path
+) -> None:
     def crash(done: int) -> None:
         if done >= 2:
             raise KeyboardInterrupt

@@ -35,8 +35,8 @@ def test_strict_prompt_shows_the_question() -> None:
 
 @pytest.mark.parametrize(
     ("text", "score"),
-    [("Score: 4  \nExplanation: fine", 4), ("Score:1", 1), ("blah\nScore: 5\n", 5),
-     ("Score: 0", None), ("Score: 7", None), ("Score: 10", None), ("no score", None), ("", None), (None, None)],
+    [("Score: 4  \nExplanation: fine", 4), ("Score:1", 1), ("blah\nScore: 5\n", 5), ("Score: 0", None),
+     ("Score: 7", None), ("Score: 10", None), ("no score", None), ("", None), (None, None)],
 )
 def test_parse_score(text: str | None, score: int | None) -> None:
     assert parse_score(text) == score
@@ -51,7 +51,8 @@ def test_cache_key_depends_on_what_changes_the_answer() -> None:
         assert cache_key(*changed) != key
     assert cache_key("m", PROMPT_VERSION, "strict", " q", "r ", "\np") == key  # stripped like the release
     # the paper protocol never shows the question, so it is not part of the key
-    assert cache_key("m", PROMPT_VERSION, "paper", "q1", "r", "p") == cache_key("m", PROMPT_VERSION, "paper", None, "r", "p")
+    paper = ("m", PROMPT_VERSION, "paper")
+    assert cache_key(*paper, "q1", "r", "p") == cache_key(*paper, None, "r", "p")
 
 
 def test_request_defaults() -> None:

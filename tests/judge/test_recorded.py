@@ -38,13 +38,15 @@ def _require(path: Path) -> None:
 
 
 def _write_release(tmp_path: Path) -> Path:
-    rows = [
-        {"file": "foo_test.json", "index": 0, "predicted": "yes", "reference": "yes", "evaluation": "Score: 5  \nExplanation: same"},
-        {"file": "foo_test.json", "index": 1, "predicted": "no", "reference": "yes", "evaluation": "Score: 1\nExplanation: wrong"},
-        {"file": "foo_test.json", "index": 2, "predicted": "yes", "reference": "yes", "evaluation": "Score: 4\nExplanation: again"},
-        {"file": "foo_test.json", "index": 3, "predicted": "eh", "reference": "yes", "evaluation": "ERROR: rate limited"},
-        {"file": "foo_test.json", "index": 4, "predicted": "hm", "reference": "yes", "evaluation": "No idea."},
+    evaluations = [
+        ("yes", "Score: 5  \nExplanation: same"),
+        ("no", "Score: 1\nExplanation: wrong"),
+        ("yes", "Score: 4\nExplanation: again"),  # same pair as index 0, another verdict
+        ("eh", "ERROR: rate limited"),
+        ("hm", "No idea."),
     ]
+    rows = [{"file": "foo_test.json", "index": i, "predicted": predicted, "reference": "yes",
+             "evaluation": evaluation} for i, (predicted, evaluation) in enumerate(evaluations)]
     folder = tmp_path / "sys" / "gpt_result"
     folder.mkdir(parents=True)
     (folder / "foo_test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n")
@@ -66,29 +68,43 @@ def test_find_and_load_recorded(tmp_path: Path) -> None:
     assert judgments[3].error == "rate limited"
 
 
-def test_import_then_judge_uses_recorded(server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path) -> None:
+def test_import_then_judge_uses_recorded(
+    server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path
+) -> None:
     prediction_file = _write_release(tmp_path)
     with JudgeCache(tmp_path / "judge.sqlite") as cache:
-        assert import_recorded(cache, prediction_file) == 4  # the repeated (yes, yes) pair keeps its first row
+        # the repeated (yes, yes) pair keeps its first row
+        assert import_recorded(cache, prediction_file) == 4
         assert import_recorded(cache, prediction_file.parent) == 0  # already there
     judge = make_judge(model="gpt-4o-mini", protocol="paper")
-    results = judge.judge([JudgeRequest("yes", "yes", question="ignored by paper"), JudgeRequest("yes", "eh"),
-                           JudgeRequest("yes", "hm"), JudgeRequest("yes", "new [score=3]")])
+    results = judge.judge([
+        JudgeRequest("yes", "yes", question="ignored by paper"),
+        JudgeRequest("yes", "eh"),
+        JudgeRequest("yes", "hm"),
+        JudgeRequest("yes", "new [score=3]"),
+    ])
     assert [(j.status, j.score, j.source) for j in results] == [
-        ("ok", 5, "recorded"), ("api_error", None, "recorded"), ("parse_error", None, "recorded"), ("ok", 3, "api")]
+        ("ok", 5, "recorded"),
+        ("api_error", None, "recorded"),
+        ("parse_error", None, "recorded"),
+        ("ok", 3, "api"),
+    ]
     assert server.count == 1
     # recorded outputs belong to the paper prompt of gpt-4o-mini only
     offline = make_judge(model="gpt-4o-mini", protocol="strict", offline=True)
     assert offline.judge([JudgeRequest("yes", "yes", question="q")])[0].status == "missing"
 
 
-def test_released_dolly_judgments_are_reused(server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path) -> None:
+def test_released_dolly_judgments_are_reused(
+    server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path
+) -> None:
     _require(DOLLY)
     rows = load_recorded(DOLLY)
     scores = [parse_score(r.evaluation) for r in rows.values()]
     assert None not in scores
     with JudgeCache(tmp_path / "judge.sqlite") as cache:
-        assert import_recorded(cache, DOLLY) == len({(r.reference, r.predicted) for r in rows.values()})
+        unique_pairs = {(r.reference, r.predicted) for r in rows.values()}
+        assert import_recorded(cache, DOLLY) == len(unique_pairs)
     judge = make_judge(model="gpt-4o-mini", protocol="paper")
     results = judge.judge([JudgeRequest(r.reference, r.predicted) for _, r in sorted(rows.items())])
     assert server.count == 0

@@ -1,0 +1,31 @@
+"""SRE: is the speaker talking slowly, normally or fast? A complete third-party llaso task."""
+
+from llaso_core import hookimpl
+from llaso_core.specs import LabelSet, Source, TaskSpec, Template, TemplateSet
+
+TEMPLATES = TemplateSet(
+    templates=[
+        Template("SRE-1", "How fast is the speaker talking? Answer with one of: {labels}.", "standardized"),
+        Template("SRE-2", "You are coaching a public speaker. Rate their pace as {labels}.", "contextualized"),
+        Template("SRE-3", "Quick one: is this person's speech {labels}?", "stylistic"),
+        Template("SRE-4", "Classify the speaking rate. Output exactly one word from: {labels}.", "fine-grained"),
+    ],
+    eval_ids={"SRE-4"},
+)
+
+SPEAKING_RATE = TaskSpec(
+    id="SRE",
+    name="speaking rate estimation",
+    category="paralinguistic-speaker",
+    sources=[Source("speaking_rate_classification", modalities=("ta", "pa"))],
+    templates=TEMPLATES,
+    label_sets=[LabelSet("closed", ["slow", "normal", "fast"])],
+    extractor="label",
+    metrics=("acc", "abstention"),
+    max_new_tokens=8,
+)
+
+
+@hookimpl
+def llaso_register_tasks(register):
+    register(SPEAKING_RATE)

@@ -1,0 +1,96 @@
+"""Third-party plugins go through real ``importlib.metadata`` entry points, in a fresh process."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "llaso-plugin-example"
+
+
+def pip(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args],
+                   check=True, capture_output=True, text=True)
+
+
+def llaso(site: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environ = {**os.environ, "PYTHONPATH": str(site), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "llaso_cli", *args], capture_output=True, text=True,
+                          env=environ, timeout=120)
+
+
+def write_dist(site: Path, dist: str, entry_point: str, module: str, source: str) -> None:
+    """Install a one-module distribution by hand: a dist-info with an entry point, and the module."""
+    info = site / f"{dist.replace('-', '_')}-0.1.dist-info"  # as pip names it
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[llaso]\n{entry_point} = {module}\n")
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("site")
+    pip("install", "--no-deps", "--no-build-isolation", "--target", str(site), str(EXAMPLE))
+    return site
+
+
+def test_installed_example_plugin_adds_its_task(example_site):
+    listing = llaso(example_site, "tasks", "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    tasks = {t["id"]: t for t in json.loads(listing.stdout)}
+    assert len(tasks) == 21 and tasks["SRE"]["plugin"] == "speaking-rate"
+    plugins = {p["name"]: p for p in json.loads(llaso(example_site, "plugins", "--json").stdout)}
+    assert plugins["speaking-rate"]["package"] == "llaso-plugin-example"
+    assert plugins["speaking-rate"]["version"] == "0.1.0"
+    assert plugins["speaking-rate"]["registered"] == {"tasks": ["SRE"]}
+    shown = llaso(example_site, "tasks", "show", "SRE")
+    assert "slow, normal, fast" in shown.stdout
+    blocked = llaso(example_site, "tasks", "list", "--json", env={"LLASO_DISABLE_PLUGINS": "speaking-rate"})
+    assert "SRE" not in {t["id"] for t in json.loads(blocked.stdout)}
+
+
+def test_broken_plugins_are_reported_not_fatal(example_site, tmp_path):
+    site = tmp_path / "site"
+    write_dist(site, "llaso-broken-import", "broken-import", "llaso_broken_import",
+               "raise ImportError('this plugin is deliberately broken')\n")
+    write_dist(site, "llaso-bad-spec", "bad-spec", "llaso_bad_spec", """
+        from llaso_core import hookimpl
+        from llaso_core.specs import LabelSet
+
+        @hookimpl
+        def llaso_register_tasks(register):
+            register(LabelSet("closed", ["only-one"]))
+        """)
+    listing = llaso(site, "tasks", "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    assert len(json.loads(listing.stdout)) == 20
+    plugins = {p["name"]: p for p in json.loads(llaso(site, "plugins", "--json").stdout)}
+    assert plugins["broken-import"]["state"] == "failed"
+    assert "deliberately broken" in plugins["broken-import"]["error"]
+    assert plugins["bad-spec"]["state"] == "failed" and "LabelSet.labels" in plugins["bad-spec"]["error"]
+    table = llaso(site, "plugins")
+    assert table.returncode == 0 and "failed" in table.stdout
+
+
+def test_wheel_installs_no_top_level_plugins_or_cli(tmp_path):
+    pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(REPO))
+    wheel = next(tmp_path.glob("llaso-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {"llaso_core", "llaso_plugins", "llaso_cli", "llaso-0.1.0.dist-info"}
+    packages = {str(p.parent.relative_to(REPO)) for p in REPO.glob("**/__init__.py")
+                if p.parts[len(REPO.parts)] in ("llaso_core", "plugins", "cli")}
+    installed = {n.rsplit("/", 1)[0] for n in names if n.endswith("__init__.py")}
+    renamed = {p.replace("plugins", "llaso_plugins", 1) if p.startswith("plugins") else
+               p.replace("cli", "llaso_cli", 1) if p.startswith("cli") else p for p in packages}
+    assert renamed == installed  # every package of the tree is in the wheel
+    assert "llaso_plugins/tasks/templates/ASR.json" in names
+    entry_points = zipfile.ZipFile(wheel).read("llaso-0.1.0.dist-info/entry_points.txt").decode()
+    assert "tasks = llaso_plugins.tasks" in entry_points and "llaso = llaso_cli.app:main" in entry_points
