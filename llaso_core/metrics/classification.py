@@ -53,7 +53,7 @@ def accuracy(
     extra: dict[str, Any]
     if proto is Protocol.PAPER:
         label_set = {paper_clean(ref) for ref in references}
-        for pred, ref in zip(predictions, references):
+        for pred, ref in zip(predictions, references, strict=True):
             if pred is None:
                 samples.append(SampleScore(value=0.0, invalid=True, note=MISSING))
                 continue
@@ -65,18 +65,24 @@ def accuracy(
         declared = _strict_labels(labels, references)
         norm_labels = {normalize_label_text(label) for label in declared}
         outside = sum(normalize_label_text(ref) not in norm_labels for ref in references)
-        for pred, ref in zip(predictions, references):
+        for pred, ref in zip(predictions, references, strict=True):
             if pred is None:
                 samples.append(SampleScore(value=0.0, invalid=True, note=MISSING))
                 continue
             hits = strict_label_hits(pred, declared)
             if len(hits) != 1:
                 note = f"{ABSTAINED} ({len(hits)} matched)"
-                samples.append(SampleScore(value=0.0, extracted=hits or None, invalid=True, note=note))
+                samples.append(
+                    SampleScore(value=0.0, extracted=hits or None, invalid=True, note=note)
+                )
                 continue
             ok = normalize_label_text(hits[0]) == normalize_label_text(ref)
             samples.append(SampleScore(value=float(ok), extracted=hits[0]))
-        extra = {"labels": declared, "rule": "longest-boundary-match", "references_outside_labels": outside}
+        extra = {
+            "labels": declared,
+            "rule": "longest-boundary-match",
+            "references_outside_labels": outside,
+        }
     correct = sum(s.value or 0.0 for s in samples)
     return MetricResult(
         name="acc",

@@ -46,7 +46,7 @@ def _edit_counts(
     ref_tokens = transform(references)
     hyp_tokens = transform(hypotheses)
     distance = Levenshtein.distance
-    return [(distance(r, h), len(r)) for r, h in zip(ref_tokens, hyp_tokens)]
+    return [(distance(r, h), len(r)) for r, h in zip(ref_tokens, hyp_tokens, strict=True)]
 
 
 def _error_rate(
@@ -73,7 +73,7 @@ def _error_rate(
         hyps = [basic_en(predictions[i] or "") for i in used]
         transform = strict_transform
         extra = {"normalizer": BASIC_EN, "reference_side": "ground_truth"}
-    counts = dict(zip(used, _edit_counts(refs, hyps, transform)))  # type: ignore[arg-type]
+    counts = dict(zip(used, _edit_counts(refs, hyps, transform), strict=True))
     samples = []
     for i in range(n):
         if i not in counts:

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 __all__ = [
     "BOUNDARY_TEMPLATE",
+    "PSSL_ASPECTS",
     "abstention_hits",
     "normalize_label_text",
     "paper_abstention_label",
@@ -143,7 +144,9 @@ def parse_pitch_paper(text: str) -> float | None:
 def parse_age_paper(text: str) -> float | None:
     """``age_L1.py`` parser: ``int()``, then regex ``\\d+``; with a '-' and at least two
     numbers the rounded midpoint of the first two ("40-45" -> 42), else the first number;
-    an answer containing "adult" and no number -> 22; ``None`` when nothing parses."""
+    an answer containing "adult" and no number -> 22 (the released fixtures hold no "adult"
+    answer, so that order is taken from the research note, not checked); ``None`` when
+    nothing parses."""
     try:
         return float(int(text))
     except (TypeError, ValueError):

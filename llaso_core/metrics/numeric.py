@@ -18,18 +18,28 @@ is a data error: the sample is marked invalid with its own note.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
 from .base import MetricResult, Protocol, SampleScore
 from .extract import parse_age_paper, parse_number_strict, parse_pitch_paper
 
-__all__ = ["PARSERS", "mae"]
+__all__ = ["PARSERS", "ParserSpec", "mae"]
 
-PARSERS: dict[str, dict[str, Any]] = {
-    "pitch": {"paper": parse_pitch_paper, "paper_range": (0.0, 127.0), "strict_range": (0.0, 127.0), "unit": "semitones"},
-    "age": {"paper": parse_age_paper, "paper_range": None, "strict_range": (0.0, 120.0), "unit": "years"},
-}  # fmt: skip
+
+class ParserSpec(NamedTuple):
+    """How one kind of numeric answer is read and which values are plausible."""
+
+    paper: Callable[[str], float | None]
+    paper_range: tuple[float, float] | None
+    strict_range: tuple[float, float]
+    unit: str
+
+
+PARSERS: dict[str, ParserSpec] = {
+    "pitch": ParserSpec(parse_pitch_paper, (0.0, 127.0), (0.0, 127.0), "semitones"),
+    "age": ParserSpec(parse_age_paper, None, (0.0, 120.0), "years"),
+}
 
 
 def _in_range(value: float, bounds: tuple[float, float] | None) -> bool:
@@ -45,7 +55,8 @@ def mae(
     parser: str = "pitch",
     **options: Any,
 ) -> MetricResult:
-    """MAE over the samples whose prediction and reference parse (see module docstring)."""
+    """MAE over the samples whose prediction and reference parse (see module docstring).
+    ``parser`` ("pitch" or "age") picks the released parser and the plausible range."""
     reject_options("mae", options)
     if parser not in PARSERS:
         raise ValueError(f"unknown parser {parser!r}; expected one of {sorted(PARSERS)}")
@@ -53,15 +64,13 @@ def mae(
     proto = as_protocol(protocol)
     spec = PARSERS[parser]
     if proto is Protocol.PAPER:
-        parse: Callable[[str], float | None] = spec["paper"]
-        bounds = spec["paper_range"]
+        parse, bounds = spec.paper, spec.paper_range
     else:
-        parse = parse_number_strict
-        bounds = spec["strict_range"]
+        parse, bounds = parse_number_strict, spec.strict_range
     samples: list[SampleScore] = []
     errors: list[float] = []
     bad_references = 0
-    for pred, ref in zip(predictions, references):
+    for pred, ref in zip(predictions, references, strict=True):
         if pred is None:
             samples.append(SampleScore(invalid=True, note=MISSING))
             continue
@@ -69,7 +78,8 @@ def mae(
         guess = parse(pred)
         if truth is None or not _in_range(truth, bounds):
             bad_references += 1
-            samples.append(SampleScore(extracted=guess, invalid=True, note="reference not a valid number"))
+            note = "reference not a valid number"
+            samples.append(SampleScore(extracted=guess, invalid=True, note=note))
         elif guess is None:
             samples.append(SampleScore(invalid=True, note="no number"))
         elif not _in_range(guess, bounds):
@@ -90,7 +100,7 @@ def mae(
         n_used=n_used,
         higher_is_better=False,
         protocol=proto,
-        unit=spec["unit"],
+        unit=spec.unit,
         samples=tuple(samples),
         extra=extra,
     )

@@ -41,9 +41,7 @@ _FOLD: dict[str, str] = {
     "bcl": "h#", "dcl": "h#", "gcl": "h#", "pcl": "h#", "tcl": "h#", "kcl": "h#",
     "epi": "h#", "pau": "h#", "q": "h#",
 }  # fmt: skip
-IDX_MAPPING: dict[int, int] = {
-    TIMIT61.index(src): TIMIT61.index(dst) for src, dst in _FOLD.items()
-}
+IDX_MAPPING: dict[int, int] = {TIMIT61.index(src): TIMIT61.index(dst) for src, dst in _FOLD.items()}
 
 _LETTER_CODES: dict[int, int] = {
     ord(c): IDX_MAPPING.get(i, i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -107,7 +105,7 @@ def per(
     n_invalid = 0
     if proto is Protocol.PAPER:
         rates: list[float] = []
-        for pred, ref in zip(predictions, references):
+        for pred, ref in zip(predictions, references, strict=True):
             if pred is None:
                 n_invalid += 1
                 samples.append(SampleScore(invalid=True, note=MISSING))
@@ -133,7 +131,7 @@ def per(
             extra={"unit_of_comparison": "timit-folded ASCII letters", "averaging": "utterance"},
         )
     total_errors = total_len = 0
-    for pred, ref in zip(predictions, references):
+    for pred, ref in zip(predictions, references, strict=True):
         ref_phones = segment_ipa(ref)
         hyp_phones = segment_ipa(pred) if pred is not None else []
         errors = Levenshtein.distance(ref_phones, hyp_phones)

@@ -38,7 +38,7 @@ def pssl_accuracy(
     parsed_only: list[float] = []
     scored: list[float] = []
     bad_references = 0
-    for pred, ref in zip(predictions, references):
+    for pred, ref in zip(predictions, references, strict=True):
         truth = parse_pssl(ref)
         guess = parse_pssl(pred) if pred is not None else None
         if truth is None:

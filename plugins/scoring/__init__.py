@@ -18,15 +18,17 @@ METRICS = (
                higher_is_better=False, unit="count"),
     MetricSpec("pssl_acc", f"{_M}.pronunciation:pssl_accuracy",
                "exact-match accuracy of the accuracy/prosodic/fluency scores"),
-    MetricSpec("judge", f"{_M}.judge_score:judge_mean", "mean LLM-judge score, 1-5", unit="score"),
+    MetricSpec("judge", f"{_M}.judge_score:judge", "mean LLM-judge score, 1-5", unit="score"),
 )
 
+_X = "llaso_core.extractors"
+
 EXTRACTORS = (
-    ExtractorSpec("text", f"{_M}.extract:strip_text", "the answer text as generated, whitespace trimmed"),
-    ExtractorSpec("label", f"{_M}.extract:strict_label", "the one closed-set label an answer names"),
-    ExtractorSpec("pitch", f"{_M}.extract:parse_number_strict", "a MIDI pitch number"),
-    ExtractorSpec("age", f"{_M}.extract:parse_number_strict", "an age in years"),
-    ExtractorSpec("pssl", f"{_M}.extract:parse_pssl", "accuracy/prosodic/fluency scores"),
+    ExtractorSpec("text", f"{_X}:text", "the answer text as generated, whitespace trimmed"),
+    ExtractorSpec("label", f"{_X}:label", "the one closed-set label an answer names"),
+    ExtractorSpec("pitch", f"{_X}:number", "a MIDI pitch number (the MAE metric's pitch parser)"),
+    ExtractorSpec("age", f"{_X}:number", "an age in years (the MAE metric's age parser)"),
+    ExtractorSpec("pssl", f"{_X}:pronunciation_scores", "accuracy/prosodic/fluency scores"),
 )
 
 JUDGES = (

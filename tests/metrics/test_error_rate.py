@@ -39,8 +39,10 @@ def test_paper_equals_jiwer_with_swapped_arguments() -> None:
         jiwer.wer(predictions, references)
     )
     # evaluate's cer: collapse spaces, strip, characters (spaces count), corpus sums
-    ref_chars = jiwer.Compose([jiwer.RemoveMultipleSpaces(), jiwer.Strip(), jiwer.ReduceToListOfListOfChars()])
-    expected = jiwer.process_characters(predictions, references, ref_chars, ref_chars).cer
+    chars = jiwer.Compose(
+        [jiwer.RemoveMultipleSpaces(), jiwer.Strip(), jiwer.ReduceToListOfListOfChars()]
+    )
+    expected = jiwer.process_characters(predictions, references, chars, chars).cer
     assert cer(predictions, references, protocol=PAPER).value == pytest.approx(expected)
 
 

@@ -166,7 +166,10 @@ def test_parse_number_strict(text: str, expected: float | None) -> None:
 
 
 def test_parse_pssl_reference_format() -> None:
-    text = "Kate loves china. For the sentence: accuracy is 7, prosodic is 9, fluency is 9 total score is 7."
+    text = (
+        "Kate loves china. For the sentence: accuracy is 7, prosodic is 9, fluency is 9 "
+        "total score is 7."
+    )
     assert parse_pssl(text) == {"accuracy": 7, "proso": 9, "fluency": 9}
 
 

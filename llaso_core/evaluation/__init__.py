@@ -1,0 +1,1 @@
+"""Scoring prediction files and writing trustworthy result files (``llaso score``, ``llaso eval``)."""

@@ -1,0 +1,126 @@
+"""Reading prediction files: the LLaSO release layout and llaso's own per-sample JSONL.
+
+Release files are JSON lists (or JSONL) of LLaSO samples plus a prediction under ``answer``,
+``prediction`` or ``result``; the task is known only from the file name, the modality from
+where ``<audio>`` sits. llaso's own rows name ``task``, ``source``, ``modality`` explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+import attrs
+
+PREDICTION_KEYS = ("answer", "prediction", "result")
+SPLIT_SUFFIX = re.compile(r"(_stage\d+)?_(test|train|eval)(_stage\d+)?$")
+FORMATS = ("llaso-release", "llaso")
+Format = Literal["llaso-release", "llaso", "auto"]
+
+
+class PredictionFileError(ValueError):
+    """A prediction file cannot be read; the message names the file (and line or sample)."""
+
+
+@attrs.frozen
+class PredictionRow:
+    index: int
+    reference: str
+    prediction: str | None  # None: the sample has no prediction
+    human_turn: str  # the user turn in release form, "<audio>" marking the audio
+    voice: tuple[str, ...]
+    modality: str | None = None  # given by llaso rows; release rows are parsed later
+
+
+@attrs.frozen
+class PredictionSet:
+    """The predictions of one source: one release file, or one source of a llaso file."""
+
+    name: str  # file name without extension (or "<file>:<source>" for llaso files)
+    path: Path
+    stem: str  # the source stem, e.g. vctk_gender_classification
+    rows: tuple[PredictionRow, ...]
+    format: str
+
+
+def stem_of(path: Path) -> str:
+    """``vctk_gender_classification_test.json`` -> ``vctk_gender_classification``."""
+    name = path.name
+    for suffix in (".jsonl", ".json"):
+        name = name.removesuffix(suffix)
+    return SPLIT_SUFFIX.sub("", name)
+
+
+def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
+    """Files as given; folders give their ``*.json``/``*.jsonl`` files (not sub-folders such as
+    the release's ``gpt_result/``)."""
+    files: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl") and p.is_file())
+        elif path.exists():
+            files.append(path)
+        else:
+            raise PredictionFileError(f"{path}: no such file or folder")
+    return files
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """A JSON list, or JSON Lines; errors name the file and line."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json" and text.lstrip().startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PredictionFileError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
+    else:
+        records = []
+        for line_no, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise PredictionFileError(f"{path}:{line_no}: malformed JSON line: {exc.msg}") from None
+    bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise PredictionFileError(f"{path}: sample {bad} is not a JSON object")
+    return records
+
+
+def read_prediction_sets(path: Path, format: Format = "auto") -> list[PredictionSet]:
+    records = read_records(path)
+    if format == "auto":
+        format = "llaso" if records and "source" in records[0] and "conversations" not in records[0] \
+            else "llaso-release"
+    if format == "llaso-release":
+        rows = tuple(_release_row(path, i, r) for i, r in enumerate(records))
+        return [PredictionSet(path.name.rsplit(".", 1)[0], path, stem_of(path), rows, format)]
+    groups: dict[str, list[PredictionRow]] = {}
+    for i, r in enumerate(records):
+        try:
+            groups.setdefault(r["source"], []).append(PredictionRow(
+                index=int(r.get("index", i)), reference=str(r["reference"]), prediction=r.get("prediction"),
+                human_turn=str(r.get("human_turn", "")), voice=tuple(r.get("voice", ())),
+                modality=r.get("modality")))
+        except KeyError as exc:
+            raise PredictionFileError(f"{path}: sample {i} has no {exc.args[0]!r} field") from None
+    base = path.name.rsplit(".", 1)[0]
+    return [PredictionSet(f"{base}:{stem}" if len(groups) > 1 else base, path, stem, tuple(rows), format)
+            for stem, rows in groups.items()]
+
+
+def _release_row(path: Path, index: int, record: dict[str, Any]) -> PredictionRow:
+    try:
+        turns = record["conversations"]
+        human = next(t["value"] for t in turns if t.get("from") == "human")
+        reference = next(t["value"] for t in turns if t.get("from") == "gpt")
+    except (KeyError, StopIteration, TypeError):
+        raise PredictionFileError(f"{path}: sample {index} has no human/gpt conversation turns") from None
+    prediction = next((record[k] for k in PREDICTION_KEYS if k in record), None)
+    voice = record.get("voice") or ()
+    voice = (voice,) if isinstance(voice, str) else tuple(voice)
+    if not voice:  # some release files omit the audio path; keep the sample addressable
+        voice = (f"{record.get('id', index)}.wav",) * human.count("<audio>")
+    return PredictionRow(index, str(reference), None if prediction is None else str(prediction), human, voice)
