@@ -52,3 +52,8 @@ def llaso_register_extractors(register: Register) -> None:
 @hookspec
 def llaso_register_judges(register: Register) -> None:
     """Register :class:`~llaso_core.specs.JudgeSpec` objects (LLM-as-judge back-ends)."""
+
+
+@hookspec
+def llaso_register_tts(register: Register) -> None:
+    """Register :class:`~llaso_core.specs.TTSSpec` objects (speech synthesis engines, paper App. H)."""

@@ -28,6 +28,7 @@ from llaso_core.specs import (
     Source,
     SpecError,
     TaskSpec,
+    TTSSpec,
 )
 
 ENTRY_POINT_GROUP = "llaso"
@@ -42,6 +43,7 @@ KINDS: dict[str, tuple[str, type]] = {
     "llaso_register_metrics": ("metrics", MetricSpec),
     "llaso_register_extractors": ("extractors", ExtractorSpec),
     "llaso_register_judges": ("judges", JudgeSpec),
+    "llaso_register_tts": ("tts", TTSSpec),
 }
 
 
@@ -100,6 +102,10 @@ class PluginHost:
     @property
     def judges(self) -> Registry[JudgeSpec]:
         return self.registries["judges"]
+
+    @property
+    def tts(self) -> Registry[TTSSpec]:
+        return self.registries["tts"]
 
     @functools.cached_property
     def sources(self) -> dict[str, tuple[TaskSpec, Source]]:

@@ -53,3 +53,9 @@ class ExtractorSpec(_Component):
 @attrs.frozen
 class JudgeSpec(_Component):
     """An LLM-as-judge back-end: ``factory(**options) -> Judge``."""
+
+
+@attrs.frozen
+class TTSSpec(_Component):
+    """A speech synthesis engine: ``factory(**options) -> engine`` with ``voices()`` and
+    ``synthesize(text, voice=..., rate=..., pitch=...) -> (float32 samples, sample_rate)``."""
