@@ -52,6 +52,10 @@ def test_installed_example_plugin_adds_its_task(example_site):
     assert plugins["speaking-rate"]["registered"] == {"tasks": ["SRE"]}
     shown = llaso(example_site, "tasks", "show", "SRE")
     assert "slow, normal, fast" in shown.stdout
+    contract = subprocess.run(
+        [sys.executable, "-c", "from llaso_core.testing import check_task; print(check_task('SRE'))"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(example_site)})
+    assert contract.stdout.strip() == "[]", contract.stderr
     blocked = llaso(example_site, "tasks", "list", "--json", env={"LLASO_DISABLE_PLUGINS": "speaking-rate"})
     assert "SRE" not in {t["id"] for t in json.loads(blocked.stdout)}
 
