@@ -214,12 +214,15 @@ def parse_pssl(text: str) -> dict[str, int] | None:
     return None
 
 
+_JUDGE_SCORE_WHOLE = re.compile(r"Score:\s*(\d+)")
 _JUDGE_SCORE = re.compile(r"Score:\s*(\d)")
 
 
-def parse_judge_score(text: str | None) -> int | None:
-    """First ``Score:\\s*(\\d)`` of a judge's evaluation text, or ``None``."""
+def parse_judge_score(text: str | None, *, whole_number: bool = False) -> int | None:
+    """First ``Score:\\s*(\\d)`` of a judge's evaluation text (the release's reading), or ``None``.
+
+    ``whole_number=True`` reads every digit after ``Score:`` (so "Score: 10" is 10, not 1)."""
     if text is None:
         return None
-    match = _JUDGE_SCORE.search(text)
+    match = (_JUDGE_SCORE_WHOLE if whole_number else _JUDGE_SCORE).search(text)
     return int(match.group(1)) if match else None

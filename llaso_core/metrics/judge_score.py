@@ -38,7 +38,7 @@ def judge(
     samples: list[SampleScore] = []
     scores: list[int] = []
     for text in predictions:
-        score = parse_judge_score(text)
+        score = parse_judge_score(text, whole_number=proto is Protocol.STRICT)
         if text is None:
             samples.append(SampleScore(invalid=True, note=MISSING))
         elif score is None:

@@ -281,7 +281,7 @@ def protocol_warning(systems: Sequence[SystemResults]) -> str | None:
     which = ", ".join(f"{s.label}: {s.protocol}" for s in systems)
     return ("The compared results use DIFFERENT PROTOCOLS (" + which + "). Their numbers are not "
             "comparable cell by cell, and the normalised scores mix protocols; re-score every system "
-            "with one protocol (`llaso score --protocol ...`).")
+            "under one protocol before comparing them.")
 
 
 def judge_warning(systems: Sequence[SystemResults]) -> str | None:

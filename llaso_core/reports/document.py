@@ -204,9 +204,13 @@ def _stability_table(data: ReportData) -> list[Block]:
                     + [format_value(e.modality_values.get(m), e.unit, e.metric) for m in MODALITY_ORDER]
                     + [format_value(e.value, e.unit, e.metric)])
     return [Heading(3, "Cross-modality stability"),
-            Para("|TA − PA| + |TA − AT| on the task's primary metric (first listed), over the modalities with a "
+            Para("Stability = |TA − PA| + |TA − AT| on the task's primary metric (first listed), over the modalities with a "
                  "value; lower is more stable (paper Fig. 8)."),
             Table(["Task", "Metric", "System", "TA", "PA", "AT", "Stability ↓"], rows, numeric_from=3)]
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell{'s' if n != 1 else ''}"
 
 
 def _category_comparison_table(data: ReportData) -> list[Block]:
@@ -215,8 +219,8 @@ def _category_comparison_table(data: ReportData) -> list[Block]:
         name = "mean normalised score" if basis == "normalised" else "mean accuracy-type metric"
         for label in data.labels:
             s = scores[label]
-            rows.append([name, label, f"{format_value(s.content, 'score')} ({s.n_content} cells)",
-                         f"{format_value(s.speaker, 'score')} ({s.n_speaker} cells)"])
+            rows.append([name, label, f"{format_value(s.content, 'score')} ({_cells(s.n_content)})",
+                         f"{format_value(s.speaker, 'score')} ({_cells(s.n_speaker)})"])
     return [Heading(3, "Content- vs speaker-centric tasks"),
             Para("Per system, the mean over paralinguistic-content (PC) and paralinguistic-speaker (PS) cells "
                  "(paper Fig. 7). Accuracy-type metrics are the higher-is-better fractions (acc, pssl_acc)."),

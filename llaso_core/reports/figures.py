@@ -118,16 +118,53 @@ def _figure_width(n_items: int, n_sys: int) -> float:
     return min(16.0, max(7.0, 1.5 + n_items * (0.35 + 0.22 * n_sys)))
 
 
-def _legend(fig, labels: Sequence[str], colours: dict[str, Any], extra: Sequence[Any] = ()) -> None:
+LEGEND_COLUMNS = 6
+LEGEND_ROW_INCHES = 0.26
+
+
+def _legend_top(fig, n_handles: int, title_room: float = 0.35) -> float:
+    """Figure fraction below the legend rows (and a panel title's room) for the layout's ``top``."""
+    rows = math.ceil(n_handles / min(n_handles, LEGEND_COLUMNS))
+    return 1 - (rows * LEGEND_ROW_INCHES + 0.1 + title_room) / fig.get_figheight()
+
+
+def _legend(fig, labels: Sequence[str], colours: dict[str, Any], extra: Sequence[Any] = (),
+            title_room: float = 0.35) -> float:
+    """A legend across the top of the figure; returns the ``top`` fraction left for the axes."""
     from matplotlib.patches import Patch
 
     handles = [Patch(color=colours[label], label=label) for label in labels] + list(extra)
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(handles), 5),
-               frameon=False, fontsize=9)
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0),
+               ncol=min(len(handles), LEGEND_COLUMNS), frameon=False, fontsize=9)
+    return _legend_top(fig, len(handles), title_room)
+
+
+def pack_rows(sizes: Sequence[int], max_row: int = 10) -> list[list[int]]:
+    """Arrange panels (by item count) in as few rows as keep each row at most ``max_row`` items.
+
+    Longest-first into the least-filled row; a panel larger than ``max_row`` sets the limit.
+    Returns panel indices per row, each row in panel order, rows ordered by their first panel.
+    """
+    if not sizes:
+        return []
+    limit = max(max_row, max(sizes))
+    for n_rows in range(1, len(sizes) + 1):
+        rows: list[list[int]] = [[] for _ in range(n_rows)]
+        fill = [0] * n_rows
+        for i in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+            r = min(range(n_rows), key=lambda r: (fill[r], r))
+            rows[r].append(i)
+            fill[r] += sizes[i]
+        if max(fill) <= limit:
+            break
+    return sorted((sorted(r) for r in rows if r), key=lambda r: r[0])
 
 
 def plot_task_scores(data: ReportData) -> bytes | None:
-    """(a) Per-task grouped bars, one panel per metric family/unit (abstention has its own figure)."""
+    """(a) Per-task grouped bars, one panel per metric family/unit (abstention has its own figure).
+
+    Small panels (e.g. one MAE task) share a row, with widths proportional to their task count.
+    """
     cells = [c for c in data.cells if c.metric != "abstention" and any(v is not None for v in c.values.values())]
     if not cells:
         return None
@@ -135,14 +172,26 @@ def plot_task_scores(data: ReportData) -> bytes | None:
     panels = _group(cells)
     labels = data.labels
     colours = system_colours(labels)
-    width = _figure_width(max(len(m) for _, m in panels), len(labels))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(width, 2.9 * len(panels) + 0.6), squeeze=False)
-    for ax, (ylabel, members) in zip(axes[:, 0], panels):
-        values = [[c.values[label] for label in labels] for c in members]
-        _grouped_bars(ax, labels, colours, values, _tick_labels(members))
-        ax.set_ylabel(ylabel, fontsize=9)
-    _legend(fig, labels, colours)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()), h_pad=1.2)
+    sizes = [len(m) for _, m in panels]
+    rows = pack_rows(sizes)
+    capacity = max(sum(sizes[i] for i in row) for row in rows)
+    fig = plt.figure(figsize=(_figure_width(capacity, len(labels)), 3.0 * len(rows) + 0.6))
+    grid = fig.add_gridspec(len(rows), 1, hspace=0.55)
+    for r, row in enumerate(rows):
+        ratios = [sizes[i] + 0.8 for i in row]
+        spare = capacity + 0.8 * len(row) - sum(ratios)
+        sub = grid[r].subgridspec(1, len(row) + (1 if spare > 0.5 else 0), wspace=0.35,
+                                  width_ratios=ratios + ([spare] if spare > 0.5 else []))
+        for k, i in enumerate(row):
+            ylabel, members = panels[i]
+            ax = fig.add_subplot(sub[0, k])
+            values = [[c.values[label] for label in labels] for c in members]
+            _grouped_bars(ax, labels, colours, values, _tick_labels(members))
+            name, _, direction = ylabel.rpartition(" (")
+            ax.set_title(name, fontsize=10)
+            ax.set_ylabel("(" + direction, fontsize=8)
+    top = _legend(fig, labels, colours)
+    fig.subplots_adjust(top=top, bottom=0.45 / fig.get_figheight(), left=0.07, right=0.98)
     return _png(fig)
 
 
@@ -156,43 +205,46 @@ def plot_normalised(data: ReportData) -> bytes | None:
     colours = system_colours(labels)
     spokes = [t for t in norm.per_task if all(label in norm.per_task[t] for label in labels)]
     has_radar = len(spokes) >= 3
-    fig = plt.figure(figsize=(12 if has_radar else 6, 5.6))
+    fig = plt.figure(figsize=(12 if has_radar else 6, max(5.6, 2.5 + 0.3 * len(labels))))
     if has_radar:
         ax = fig.add_subplot(1, 2, 1, projection="polar")
         angles = [2 * math.pi * i / len(spokes) for i in range(len(spokes))]
+        fill_alpha = 0.12 if len(labels) <= 3 else 0.04
         for label in labels:
             values = [norm.per_task[t][label] for t in spokes]
-            ax.plot(angles + angles[:1], values + values[:1], color=colours[label], linewidth=1.8, label=label)
-            ax.fill(angles + angles[:1], values + values[:1], color=colours[label], alpha=0.12)
+            ax.plot(angles + angles[:1], values + values[:1], color=colours[label], linewidth=1.8, marker="o",
+                    markersize=4, label=label)
+            ax.fill(angles + angles[:1], values + values[:1], color=colours[label], alpha=fill_alpha)
         ax.set_xticks(angles)
         ax.set_xticklabels(spokes, fontsize=9)
         ax.set_ylim(0, 1)
         ax.set_yticks([0.25, 0.5, 0.75, 1.0])
         ax.set_yticklabels(["0.25", "0.5", "0.75", "1"], fontsize=7, color="#555555")
-        ax.set_rlabel_position(90 / len(spokes))
+        ax.set_rlabel_position(180 / len(spokes))  # between the first two spokes
         ax.set_title("per-task normalised score (1 = best of compared)", fontsize=10, pad=18)
         bar_ax = fig.add_subplot(1, 2, 2)
     else:
         bar_ax = fig.add_subplot(1, 1, 1)
     overall = [norm.overall[label] for label in labels]
-    xs = range(len(labels))
-    bars = bar_ax.bar(xs, [v or 0.0 for v in overall], 0.6, color=[colours[label] for label in labels])
+    ys = list(range(len(labels)))[::-1]  # first system on top
+    bars = bar_ax.barh(ys, [v or 0.0 for v in overall], 0.6, color=[colours[label] for label in labels])
     for bar, value, label in zip(bars, overall, labels):
-        text = "n/a" if value is None else f"{value:.2f}\n({norm.n_cells[label]} cells)"
-        bar_ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.02, text, ha="center", va="bottom",
+        n = norm.n_cells[label]
+        text = "n/a" if value is None else f"{value:.2f}  ({n} cell{'s' if n != 1 else ''})"
+        bar_ax.text(bar.get_width() + 0.02, bar.get_y() + bar.get_height() / 2, text, ha="left", va="center",
                     fontsize=9)
-    bar_ax.set_xticks(list(xs))
-    bar_ax.set_xticklabels(labels, rotation=20 if len(labels) > 3 else 0, ha="right" if len(labels) > 3 else "center",
-                           fontsize=9)
-    bar_ax.set_ylim(0, 1.18)
-    bar_ax.set_ylabel("overall normalised score (mean over cells)", fontsize=9)
+    bar_ax.set_yticks(ys)
+    bar_ax.set_yticklabels(labels, fontsize=9)
+    bar_ax.set_xlim(0, 1.35)
+    bar_ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    bar_ax.set_xlabel("overall normalised score (mean over cells, ↑)", fontsize=9)
     bar_ax.set_title("overall score", fontsize=10)
-    bar_ax.grid(axis="y", alpha=0.3)
+    bar_ax.grid(axis="x", alpha=0.3)
     bar_ax.set_axisbelow(True)
     for side in ("top", "right"):
         bar_ax.spines[side].set_visible(False)
-    _legend(fig, labels, colours)
-    fig.tight_layout(rect=(0, 0, 1, 0.93), w_pad=3)
+    top = _legend(fig, labels, colours, title_room=0.1)
+    fig.tight_layout(rect=(0, 0, 1, top), w_pad=3)
     return _png(fig)
 
 
@@ -211,8 +263,8 @@ def plot_abstention(data: ReportData) -> bytes | None:
     ax.set_ylim(0, max(0.1, top) * 1.25)
     ax.set_ylabel("abstention rate (↓ lower is better)", fontsize=9)
     ax.set_title("closed-set answers naming no label or several labels", fontsize=10)
-    _legend(fig, labels, colours)
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    top = _legend(fig, labels, colours, title_room=0.1)
+    fig.tight_layout(rect=(0, 0, 1, top))
     return _png(fig)
 
 
@@ -234,7 +286,6 @@ def plot_stability(data: ReportData) -> bytes | None:
         order, axis_label = panel_key(e.metric, e.unit, e.higher_is_better)
         panels.setdefault((order, axis_label.rsplit(" (", 1)[0]), []).append(task)
     ordered = sorted(panels.items())
-    n_items = max(len(t) for _, t in ordered)
     fig, axes = plt.subplots(1, len(ordered), figsize=(min(16, max(7, 2.2 + sum(
         1.2 + len(t) * 0.3 * len(labels) for _, t in ordered))), 4.2), squeeze=False,
         gridspec_kw={"width_ratios": [len(t) + 0.6 for _, t in ordered]})
@@ -264,8 +315,8 @@ def plot_stability(data: ReportData) -> bytes | None:
     axes[0][0].set_ylabel("|TA-PA| + |TA-AT|  (↓ more stable)", fontsize=9)
     extra = [Patch(facecolor="#999999", label="|TA-PA|"),
              Patch(facecolor="#999999", alpha=0.45, hatch="//", edgecolor="white", label="|TA-AT|")]
-    _legend(fig, labels, colours, extra)
-    fig.tight_layout(rect=(0, 0, 1, 0.88 if n_items else 0.9))
+    top = _legend(fig, labels, colours, extra, title_room=0.1)
+    fig.tight_layout(rect=(0, 0, 1, top))
     return _png(fig)
 
 
@@ -277,8 +328,8 @@ def plot_categories(data: ReportData) -> bytes | None:
         return None
     plt = _plt()
     labels = data.labels
-    fig, axes = plt.subplots(1, len(bases), figsize=(max(6.5, 1.6 + 1.6 * len(labels)) * len(bases) * 0.75 + 1,
-                                                     4.3), squeeze=False)
+    panel_width = max(4.5, 1.5 + 1.4 * len(labels))
+    fig, axes = plt.subplots(1, len(bases), figsize=(panel_width * len(bases) + 0.5, 4.3), squeeze=False)
     titles = {"normalised": "mean normalised score (1 = best of compared)",
               "accuracy": "mean of accuracy-type metrics"}
     for ax, (basis, scores) in zip(axes[0], bases):
@@ -292,6 +343,8 @@ def plot_categories(data: ReportData) -> bytes | None:
         ax.set_xticks(range(len(labels)))
         ax.set_xticklabels(labels, fontsize=9, rotation=20 if len(labels) > 3 else 0,
                            ha="right" if len(labels) > 3 else "center")
+        pad = max(0.0, (3 - len(labels)) * 0.5)  # keep bars narrow when few systems are compared
+        ax.set_xlim(-0.6 - pad, len(labels) - 0.4 + pad)
         ax.set_ylim(0, 1.15)
         ax.set_title(titles.get(basis, basis), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
@@ -301,7 +354,7 @@ def plot_categories(data: ReportData) -> bytes | None:
     axes[0][0].set_ylabel("score (↑ higher is better)", fontsize=9)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="upper center", ncol=2, frameon=False, fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.9), w_pad=3)
+    fig.tight_layout(rect=(0, 0, 1, _legend_top(fig, 2, title_room=0.1)), w_pad=3)
     return _png(fig)
 
 
@@ -315,8 +368,15 @@ class FigureSpec:
 
 
 def _norm_caption(d: ReportData) -> str:
-    return ("Left: per-task normalised score (mean of the task's normalised cells; only tasks scored for "
-            "every system). Right: overall normalised score per system. Recipe: " + d.recipe)
+    norm = d.normalised
+    spokes = [t for t in norm.per_task if all(label in norm.per_task[t] for label in d.labels)] if norm else []
+    left_out = [t for t in (norm.per_task if norm else {}) if t not in spokes]
+    text = ("Left: per-task normalised score (mean of the task's normalised cells), on the tasks normalised for "
+            "every system" + (f" (left out: {', '.join(left_out)})" if left_out else "") + "; the radar is drawn "
+            "with three or more such tasks. Right: overall normalised score per system. ")
+    if len(d.systems) == 2:
+        text += "With two systems every cell normalises to 0 (worse) or 1 (better). "
+    return text + "Recipe: " + d.recipe
 
 
 FIGURES: tuple[FigureSpec, ...] = (

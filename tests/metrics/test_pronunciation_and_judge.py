@@ -53,3 +53,12 @@ def test_judge_all_failed_has_no_value() -> None:
     assert result.value is None and result.n_invalid == 2
     with pytest.raises(ValueError):
         judge(["Score: 3"], ["a", "b"], protocol=STRICT)
+
+
+def test_strict_judge_reads_the_whole_score_and_rejects_ten() -> None:
+    from llaso_core.metrics import METRICS
+
+    texts = ["Score: 10\nExplanation: out of scale", "Score: 4"]
+    strict = METRICS["judge"](texts, [], protocol="strict")
+    assert strict.value == 4.0 and strict.n_invalid == 1
+    assert METRICS["judge"](texts, [], protocol="paper").value == 2.5  # the release reads "1"

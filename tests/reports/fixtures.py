@@ -93,7 +93,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def make_results(system: str, protocol: str = "paper", judge_model: str | None = "gpt-4o-mini",
-                 problems: list[str] | None = None, unknown_files: list[dict] | None = None) -> dict[str, Any]:
+                 judge_source: str = "recorded", problems: list[str] | None = None, unknown_files: list[dict] | None = None) -> dict[str, Any]:
     """One results dict for ``system`` (a key of :data:`VALUES`)."""
     files, tasks, modalities = [], {}, {}
     for task_id, per_metric in VALUES[system].items():
@@ -123,9 +123,10 @@ def make_results(system: str, protocol: str = "paper", judge_model: str | None =
                       and t["metrics"][m]["value"] is not None]
             categories.setdefault(cat, {})[m] = {"value": _mean(values), "tasks": len(values),
                                                  "higher_is_better": m not in LOWER_IS_BETTER}
-    n_judged = sum(f["n"] for f in files if "judge" in f["metrics"])
-    sources = ({"recorded": n_judged, "cache": 0, "api": 0, "missing": 0} if judge_model
-               else {"recorded": 0, "cache": 0, "api": 0, "missing": n_judged})
+    judged = [f for f in files if "judge" in f["metrics"]]
+    missing = sum(f["n"] for f in judged if f["metrics"]["judge"]["value"] is None)
+    sources = {"recorded": 0, "cache": 0, "api": 0, "missing": missing}
+    sources[judge_source] = sum(f["n"] for f in judged) - missing
     return {
         "schema_version": "llaso.results/1", "system": system, "protocol": protocol,
         "judge": {"model": judge_model, "prompt_version": "appendix-o/1" if protocol == "paper" else "strict/1",
@@ -146,7 +147,7 @@ def qwen2_audio() -> dict[str, Any]:
 
 
 def toy_baseline_strict() -> dict[str, Any]:
-    return make_results("Toy-Baseline", protocol="strict", judge_model=None,
+    return make_results("Toy-Baseline", protocol="strict", judge_model="gpt-4o-mini", judge_source="api",
                         problems=["AQA (pa): judge unavailable for 100 samples (reported as missing)"])
 
 

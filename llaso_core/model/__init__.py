@@ -1,0 +1,1 @@
+"""The LSLM: audio encoder -> projector -> LLM, with the LLaSO chat layout."""

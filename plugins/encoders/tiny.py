@@ -1,0 +1,70 @@
+"""A small random-initialised encoder for tests and the CPU default: log-mel -> 2 strided convs ->
+transformer layers. 16 kHz audio gives 25 frames per second."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import attrs
+import numpy as np
+import torch
+import torchaudio
+from torch import nn
+
+from llaso_core.model.encoder import AudioEncoder, conv_out, pad_features
+
+
+LOG_FLOOR = 1e-6
+
+
+@attrs.frozen
+class TinyEncoderConfig:
+    n_mels: int = 80
+    hidden: int = 192
+    layers: int = 2
+    heads: int = 4
+    max_seconds: float = 30.0
+
+
+class TinyEncoder(AudioEncoder):
+    def __init__(self, config: TinyEncoderConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.output_dim = config.hidden
+        self.mel = torchaudio.transforms.MelSpectrogram(self.sample_rate, n_fft=400, hop_length=160,
+                                                        n_mels=config.n_mels)
+        self.conv1 = nn.Conv1d(config.n_mels, config.hidden, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv1d(config.hidden, config.hidden, 3, stride=2, padding=1)
+        max_frames = self.num_frames(int(config.max_seconds * self.sample_rate)) + 1
+        self.positions = nn.Embedding(max_frames, config.hidden)
+        layer = nn.TransformerEncoderLayer(config.hidden, config.heads, 4 * config.hidden, dropout=0.0,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.layers = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(config.hidden)
+
+    def num_mel_frames(self, num_samples: int) -> int:
+        return num_samples // 160 + 1
+
+    def num_frames(self, num_samples: int) -> int:
+        return conv_out(conv_out(self.num_mel_frames(num_samples)))
+
+    @torch.no_grad()
+    def extract(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        feats = [torch.log(self.mel(torch.as_tensor(w, dtype=torch.float32)) + LOG_FLOOR) for w in waveforms]
+        return pad_features(feats)
+
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = nn.functional.gelu(self.conv1(features))
+        # zero what lies past each clip so its frames do not depend on its batch neighbours
+        x = x * (torch.arange(x.shape[-1], device=x.device)[None, :] < (lengths[:, None] - 1) // 2 + 1)[:, None]
+        x = nn.functional.gelu(self.conv2(x)).transpose(1, 2)
+        frame_lengths = (((lengths - 1) // 2) // 2) + 1  # conv_out twice, vectorised
+        x = x + self.positions.weight[: x.shape[1]]
+        pad = torch.arange(x.shape[1], device=x.device)[None, :] >= frame_lengths[:, None]
+        x = self.layers(x, src_key_padding_mask=pad)
+        return self.norm(x), frame_lengths
+
+
+def build(checkpoint: str | None = None, **options) -> TinyEncoder:
+    """A fresh tiny encoder (weights come with the LSLM checkpoint, not from a hub)."""
+    return TinyEncoder(TinyEncoderConfig(**options))
