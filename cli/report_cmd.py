@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from llaso_cli.output import console, fail
+from llaso_cli.output import console, err_console
 from llaso_core.reports.data import DEFAULT_TITLE
 from llaso_core.reports.load import ResultsError, load_systems
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One error line (never wrapped, paths not read as markup), no traceback, then exit."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
 
 
 def report(
@@ -47,12 +55,12 @@ def report(
         overall = data.normalised.overall.get(s.label) if data.normalised else None
         score = ("n/a (needs ≥2 systems)" if data.normalised is None
                  else "n/a" if overall is None else f"{overall:.2f} ({data.normalised.n_cells[s.label]} cells)")
-        table.add_row(s.label, s.protocol, s.judge.get("model") or "none", score)
+        table.add_row(escape(s.label), escape(s.protocol), escape(s.judge.get("model") or "none"), score)
     console.print(table)
     for warning in data.warnings:
-        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     for note in output.notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
-    console.print(f"wrote {output.markdown}", highlight=False)
-    console.print(f"wrote {output.html}", highlight=False)
-    console.print(f"wrote {len(output.figures)} figures in {out / 'figures'}", highlight=False)
+        console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
+    console.print(f"wrote {escape(str(output.markdown))}", highlight=False)
+    console.print(f"wrote {escape(str(output.html))}", highlight=False)
+    console.print(f"wrote {len(output.figures)} figures in {escape(str(out / 'figures'))}", highlight=False)

@@ -31,8 +31,8 @@ import functools
 import math
 import os
 import struct
-import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -223,7 +223,7 @@ class AudioReport:
 
     def merge(self, *others: "AudioReport") -> "AudioReport":
         """A new report holding this one's counts plus the others' (listed problems in order)."""
-        out = AudioReport(max(self.max_listed, *(o.max_listed for o in others)) if others else self.max_listed)
+        out = AudioReport(max([self.max_listed, *(o.max_listed for o in others)]))
         for report in (self, *others):
             with report._lock:
                 out.files += report.files
@@ -277,7 +277,7 @@ def _resampler(orig_rate: int, new_rate: int) -> Any:
 
 
 def resample(samples: np.ndarray, orig_rate: int, new_rate: int) -> np.ndarray:
-    """Resample along the last axis with a cached kernel (same output as torchaudio's functional)."""
+    """Resample along the last axis with a cached kernel (torchaudio's functional output up to ~1e-4)."""
     samples = np.ascontiguousarray(samples, dtype=np.float32)
     if orig_rate == new_rate:
         return samples
@@ -476,9 +476,7 @@ def _load(path: str, policy: AudioPolicy) -> tuple[list[AudioClip], _Plan, float
         return -(-plan.keep * rate // policy.sample_rate) + margin
 
     data, rate, total = _decode(path, keep_frames)
-    if not plan_box:  # torchaudio fallback computes the plan inside keep_frames too; belt and braces
-        keep_frames(total, rate)
-    plan = plan_box[0]
+    plan = plan_box[0]  # both decoders call keep_frames once
     original = total / rate
 
     if not np.isfinite(data).all():
@@ -517,8 +515,16 @@ def _inspect(path: str, sample_id: str | None, policy: AudioPolicy, deep: bool,
         if truncation:
             raise _Problem("corrupt", truncation)
         try:
-            info = sf.info(path)
-            frames, rate = info.frames, info.samplerate
+            with sf.SoundFile(path) as fh:
+                frames, rate = fh.frames, fh.samplerate
+                if frames > 0:  # tail probe: a stream cut short (FLAC, MP3) fails to seek there
+                    try:
+                        fh.seek(frames - 1)
+                        tail = fh.read(1, dtype="float32", always_2d=True)
+                    except (sf.LibsndfileError, RuntimeError) as exc:
+                        raise _Problem("corrupt", f"cannot read the last frame: {_short(exc)}") from None
+                    if tail.shape[0] != 1:
+                        raise _Problem("corrupt", "the last frame the header announces is missing")
         except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError) as exc:
             if Path(path).suffix.lower().lstrip(".") in _soundfile_extensions():
                 raise _Problem("corrupt", f"cannot read header: {_short(exc)}") from None
@@ -537,10 +543,11 @@ def validate_audio(paths_with_ids: Iterable[PathLike | tuple[PathLike, str | Non
                    max_listed: int = 20) -> AudioReport:
     """Scan files into an :class:`AudioReport`; never raises for a file's problem.
 
-    Items are ``(path, sample_id)`` pairs or bare paths. By default only headers are read
-    (``soundfile.info`` plus the WAV truncation check): missing, corrupt, empty-by-length and
-    too-long files are found, and truncation/chunk counts predicted. ``deep=True`` fully decodes
-    each file as :func:`load_audio` would, which also finds all-zero and NaN/inf audio.
+    Items are ``(path, sample_id)`` pairs or bare paths. By default only headers are read (plus
+    the WAV truncation check and a read of the last frame): missing, corrupt, cut-short,
+    empty-by-length and too-long files are found, and truncation/chunk counts predicted.
+    ``deep=True`` fully decodes each file as :func:`load_audio` would, which also finds all-zero
+    and NaN/inf audio.
     ``workers > 1`` uses a thread pool; results are recorded in input order, so the report is the
     same for any worker count. ``progress(done, total)`` is called after each file.
     """
@@ -595,9 +602,9 @@ def save_wav(path: PathLike, samples: np.ndarray, sample_rate: int) -> Path:
         data = data.T
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             sf.write(fh, data, int(sample_rate), format="WAV", subtype="PCM_16")
             fh.flush()
             os.fsync(fh.fileno())

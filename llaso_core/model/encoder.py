@@ -30,6 +30,10 @@ class AudioEncoder(nn.Module):
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
+    def architecture(self) -> dict:
+        """Options that rebuild this encoder with random weights at the same shape (for checkpoints)."""
+        raise NotImplementedError
+
 
 def conv_out(length: int, kernel: int = 3, stride: int = 2, padding: int = 1) -> int:
     """Output length of a 1-D convolution."""

@@ -258,7 +258,8 @@ def plot_abstention(data: ReportData) -> bytes | None:
     colours = system_colours(labels)
     fig, ax = plt.subplots(figsize=(_figure_width(len(cells), len(labels)), 3.8))
     values = [[c.values[label] for label in labels] for c in cells]
-    _grouped_bars(ax, labels, colours, values, [c.task for c in cells], annotate=True)
+    # Values are printed on the bars (so that 0 is told apart from n/a) while that stays legible.
+    _grouped_bars(ax, labels, colours, values, [c.task for c in cells], annotate=len(labels) <= 4)
     top = max((v for row in values for v in row if v is not None), default=0.0)
     ax.set_ylim(0, max(0.1, top) * 1.25)
     ax.set_ylabel("abstention rate (↓ lower is better)", fontsize=9)
@@ -328,8 +329,12 @@ def plot_categories(data: ReportData) -> bytes | None:
         return None
     plt = _plt()
     labels = data.labels
-    panel_width = max(4.5, 1.5 + 1.4 * len(labels))
-    fig, axes = plt.subplots(1, len(bases), figsize=(panel_width * len(bases) + 0.5, 4.3), squeeze=False)
+    panel_width = min(15.0, max(4.5, 1.5 + 1.2 * len(labels)))
+    stacked = len(labels) > 4 and len(bases) > 1  # many systems: panels one above the other
+    fig, axes = plt.subplots(len(bases) if stacked else 1, 1 if stacked else len(bases), squeeze=False,
+                             figsize=(panel_width + 0.5, 3.9 * len(bases) + 0.4) if stacked
+                             else (panel_width * len(bases) + 0.5, 4.3))
+    axes = axes.reshape(1, -1)
     titles = {"normalised": "mean normalised score (1 = best of compared)",
               "accuracy": "mean of accuracy-type metrics"}
     for ax, (basis, scores) in zip(axes[0], bases):
@@ -351,10 +356,11 @@ def plot_categories(data: ReportData) -> bytes | None:
         ax.set_axisbelow(True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    axes[0][0].set_ylabel("score (↑ higher is better)", fontsize=9)
+    for ax in axes[0] if stacked else axes[0][:1]:
+        ax.set_ylabel("score (↑ higher is better)", fontsize=9)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="upper center", ncol=2, frameon=False, fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, _legend_top(fig, 2, title_room=0.1)), w_pad=3)
+    fig.tight_layout(rect=(0, 0, 1, _legend_top(fig, 2, title_room=0.1)), w_pad=3, h_pad=1.5)
     return _png(fig)
 
 

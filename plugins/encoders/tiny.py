@@ -3,6 +3,7 @@ transformer layers. 16 kHz audio gives 25 frames per second."""
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import attrs
@@ -31,8 +32,6 @@ class TinyEncoder(AudioEncoder):
         super().__init__()
         self.config = config
         self.output_dim = config.hidden
-        self.mel = torchaudio.transforms.MelSpectrogram(self.sample_rate, n_fft=400, hop_length=160,
-                                                        n_mels=config.n_mels)
         self.conv1 = nn.Conv1d(config.n_mels, config.hidden, 3, stride=2, padding=1)
         self.conv2 = nn.Conv1d(config.hidden, config.hidden, 3, stride=2, padding=1)
         max_frames = self.num_frames(int(config.max_seconds * self.sample_rate)) + 1
@@ -42,6 +41,9 @@ class TinyEncoder(AudioEncoder):
         self.layers = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(config.hidden)
 
+    def architecture(self) -> dict:
+        return attrs.asdict(self.config)
+
     def num_mel_frames(self, num_samples: int) -> int:
         return num_samples // 160 + 1
 
@@ -50,7 +52,8 @@ class TinyEncoder(AudioEncoder):
 
     @torch.no_grad()
     def extract(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-        feats = [torch.log(self.mel(torch.as_tensor(w, dtype=torch.float32)) + LOG_FLOOR) for w in waveforms]
+        mel = _mel(self.sample_rate, self.config.n_mels)
+        feats = [torch.log(mel(torch.as_tensor(w, dtype=torch.float32)) + LOG_FLOOR) for w in waveforms]
         return pad_features(feats)
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,6 +66,12 @@ class TinyEncoder(AudioEncoder):
         pad = torch.arange(x.shape[1], device=x.device)[None, :] >= frame_lengths[:, None]
         x = self.layers(x, src_key_padding_mask=pad)
         return self.norm(x), frame_lengths
+
+
+@functools.lru_cache(maxsize=4)
+def _mel(sample_rate: int, n_mels: int) -> torchaudio.transforms.MelSpectrogram:
+    """Feature extraction is not a learnt part of the model, so it lives outside its state."""
+    return torchaudio.transforms.MelSpectrogram(sample_rate, n_fft=400, hop_length=160, n_mels=n_mels)
 
 
 def build(checkpoint: str | None = None, **options) -> TinyEncoder:

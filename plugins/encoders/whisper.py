@@ -32,6 +32,9 @@ class WhisperAudioEncoder(AudioEncoder):
         self.output_dim = encoder.config.d_model
         self.window = encoder.config.max_source_positions * 2  # mel frames in 30 s (3000)
 
+    def architecture(self) -> dict:
+        return {"config": self.encoder.config.to_dict(), "length_mode": self.length_mode}
+
     def num_mel_frames(self, num_samples: int) -> int:
         return min(max(num_samples // HOP, 1), self.window)
 

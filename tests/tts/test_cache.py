@@ -1,6 +1,6 @@
 """The disk cache of synthesised speech."""
 
-import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,8 +75,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("LLASO_CACHE_DIR", str(tmp_path))
     assert default_cache_dir() == tmp_path / "tts"
     monkeypatch.delenv("LLASO_CACHE_DIR")
-    assert default_cache_dir() == os.path.expanduser("~/.cache/llaso/tts") or \
-        str(default_cache_dir()) == os.path.expanduser("~/.cache/llaso/tts")
+    assert default_cache_dir() == Path.home() / ".cache" / "llaso" / "tts"
 
 
 def test_cache_env_is_used(engine, monkeypatch, tmp_path):

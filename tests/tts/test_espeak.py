@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from llaso_core.tts.engine import Synthesis, TTSEngine, UnknownVoiceError, Voice
-from tests.tts.conftest import SENTENCE, f0, spectral_distance
+from tests.tts._audio import SENTENCE, f0, f0_track, spectral_distance
 
 
 def test_plugin_registers_the_engine_lazily():
@@ -51,8 +51,9 @@ def test_different_voices_give_different_audio(engine):
     scot = engine.synthesize(SENTENCE, voice="en-gb-scotland")
     female = engine.synthesize(SENTENCE, voice="en-us+f3")
     same = spectral_distance(us.samples, again.samples)
-    assert spectral_distance(us.samples, scot.samples) > 3 * same + 0.5
-    assert spectral_distance(us.samples, female.samples) > 3 * same + 0.5
+    assert same < 0.8
+    assert spectral_distance(us.samples, scot.samples) > 1.5 + same
+    assert spectral_distance(us.samples, female.samples) > 1.5 + same
 
 
 def test_higher_pitch_parameter_raises_f0(engine):
@@ -144,9 +145,12 @@ def _check_same(serial, threaded):
     # espeak keeps a little pitch-jitter state between utterances, so repeated calls agree to a few
     # samples, not bit for bit; a mixed-up voice, rate or pitch, or interleaved audio, would not
     assert abs(len(threaded.samples) - len(serial.samples)) <= 0.01 * len(serial.samples)
-    f_serial, f_threaded = f0(serial.samples, serial.sample_rate), f0(threaded.samples, threaded.sample_rate)
-    assert abs(f_threaded - f_serial) <= 0.05 * f_serial
-    assert spectral_distance(serial.samples, threaded.samples) < 1.5
+    a, b = f0_track(serial.samples, serial.sample_rate), f0_track(threaded.samples, threaded.sample_rate)
+    n = min(len(a), len(b))
+    both = np.isfinite(a[:n]) & np.isfinite(b[:n])
+    assert both.sum() >= 5
+    assert np.median(np.abs(a[:n][both] / b[:n][both] - 1)) < 0.05  # same pitch contour, frame by frame
+    assert spectral_distance(serial.samples, threaded.samples) < 0.8
     assert (threaded.voice, threaded.rate, threaded.pitch) == (serial.voice, serial.rate, serial.pitch)
 
 
@@ -174,3 +178,30 @@ def test_concurrent_synthesis_matches_serial(engine):
     assert not errors and len(results) == 4 * 3 * len(JOBS)
     for (_, _, job), out in results.items():
         _check_same(serial[job], out)
+
+
+PHONEMIZER_SCRIPT = """
+import espeakng_loader
+from phonemizer import phonemize
+from phonemizer.backend.espeak.wrapper import EspeakWrapper
+EspeakWrapper.set_library(espeakng_loader.get_library_path())
+EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
+from llaso_core.tts.espeak import EspeakEngine
+engine = EspeakEngine()
+before = engine.synthesize("Hello there, friend.", voice="en-us+f3")
+ipa = phonemize("hello there", language="en-us", backend="espeak").strip()
+after = engine.synthesize("Hello there, friend.", voice="en-us+f3")
+assert ipa.startswith("h"), ipa
+assert abs(len(before.samples) - len(after.samples)) < 100, (len(before.samples), len(after.samples))
+print("ok", ipa)
+"""
+
+
+def test_phonemizer_in_the_same_process_does_not_interfere():
+    pytest.importorskip("phonemizer")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PHONEMIZER_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ok")

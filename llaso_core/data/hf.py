@@ -1,0 +1,197 @@
+"""Samples from a Hugging Face ``datasets`` dataset with an ``Audio`` column.
+
+``load_hf`` reads a local dataset (``save_to_disk`` folder) or a hub/local ``load_dataset``
+name, decodes each clip with soundfile (the ``Audio`` column is read undecoded, so torchcodec is
+not needed), mixes it to mono, resamples it to 16 kHz and writes it as a WAV file under
+``audio_dir``; samples keep the WAV paths (relative to ``root``, default ``audio_dir``), like
+release samples keep theirs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from llaso_core.query import AudioRef, assemble
+
+from .sample import Sample, Split
+
+SAMPLE_RATE = 16_000
+DEFAULT_COLUMNS: dict[str, str | None] = {"audio": "audio", "target": "text", "instruction": None, "input": None,
+                                          "id": None}
+
+
+class HFDataError(ValueError):
+    """The dataset does not have what was asked for; the message names dataset, column or row."""
+
+
+def _open(name_or_path: str | os.PathLike[str], split: str) -> Any:
+    import datasets
+
+    path = Path(name_or_path)
+    if path.is_dir() and ((path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file()
+                          or (path / "state.json").is_file()):
+        ds = datasets.load_from_disk(str(path))
+        if isinstance(ds, datasets.DatasetDict):
+            if split not in ds:
+                raise HFDataError(f"{path}: no split {split!r} (has {', '.join(ds)})")
+            ds = ds[split]
+        return ds
+    return datasets.load_dataset(str(name_or_path), split=split)
+
+
+def resample(audio: Any, rate: int, target: int = SAMPLE_RATE) -> Any:
+    """Mono float32 ``audio`` from ``rate`` to ``target`` Hz (torchaudio's sinc resampler if it
+    imports, else linear interpolation)."""
+    import numpy as np
+
+    audio = np.asarray(audio, dtype=np.float32)
+    if rate == target or audio.size == 0:
+        return audio
+    try:
+        import torch
+        import torchaudio.functional as F
+
+        return F.resample(torch.from_numpy(np.ascontiguousarray(audio)), rate, target).numpy()
+    except Exception:  # torchaudio missing or broken: fall back to interpolation
+        n = int(round(audio.shape[0] * target / rate))
+        return np.interp(np.arange(n) * (rate / target), np.arange(audio.shape[0]), audio).astype(np.float32)
+
+
+def decode_audio(value: Any, *, where: str = "") -> tuple[Any, int]:
+    """(mono float32 array, sampling rate) of an ``Audio`` value: ``{"bytes", "path"}`` undecoded,
+    ``{"array", "sampling_rate"}`` decoded, or a path."""
+    import numpy as np
+    import soundfile as sf
+
+    if isinstance(value, (str, os.PathLike)):
+        value = {"path": str(value), "bytes": None}
+    if not isinstance(value, Mapping):
+        raise HFDataError(f"{where}: not an audio value: {type(value).__name__}")
+    if value.get("array") is not None:
+        array, rate = np.asarray(value["array"], dtype=np.float32), int(value["sampling_rate"])
+    else:
+        source = io.BytesIO(value["bytes"]) if value.get("bytes") else value.get("path")
+        if not source:
+            raise HFDataError(f"{where}: the audio value has neither bytes nor a path")
+        try:
+            array, rate = sf.read(source, dtype="float32", always_2d=True)
+        except Exception as exc:
+            raise HFDataError(f"{where}: cannot decode audio {value.get('path') or '<bytes>'}: {exc}") from None
+        array = array.T  # (channels, frames)
+    if array.ndim == 2:  # (channels, frames) -> mono
+        array = array.mean(axis=0)
+    return array, rate
+
+
+def _target(value: Any, feature: Any) -> str:
+    import datasets
+
+    if isinstance(feature, datasets.ClassLabel) and isinstance(value, int):
+        return feature.int2str(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def iter_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task: str, source: str, modality: str,
+            columns: Mapping[str, str | None] | None = None, audio_dir: str | os.PathLike[str],
+            root: str | os.PathLike[str] | None = None, sample_split: Split | None = None, host: Any = None,
+            metadata_columns: list[str] | None = None, overwrite: bool = False, limit: int | None = None,
+            seed: int = 0) -> Iterator[Sample]:
+    """Samples of one split, one at a time (see ``load_hf``)."""
+    import datasets
+    import numpy as np
+    import soundfile as sf
+
+    from llaso_core.prompts import instruction_text
+
+    if host is None:
+        from llaso_core.loader import get_host
+        host = get_host()
+    if task not in host.tasks:
+        raise HFDataError(f"unknown task {task!r}")
+    task_spec = host.tasks.get(task)
+    if modality not in host.modalities:
+        raise HFDataError(f"unknown modality {modality!r}")
+    if modality not in task_spec.modalities:
+        raise HFDataError(f"task {task_spec.id} does not come in modality {modality!r} "
+                          f"(it has {', '.join(task_spec.modalities)})")
+    mod = host.modalities.get(modality)
+    found = host.source_of(source)
+    source_spec = found[1] if found is not None and found[0].id == task_spec.id else None
+    cols = {**DEFAULT_COLUMNS, **(columns or {})}
+    sample_split = sample_split or ("train" if split.startswith("train") else "eval")
+
+    ds = _open(name_or_path, split)
+    where = f"{name_or_path}[{split}]"
+    for role in ("audio", "target", "instruction", "input", "id"):
+        if cols.get(role) is not None and cols[role] not in ds.column_names:
+            raise HFDataError(f"{where}: no column {cols[role]!r} for the {role} "
+                              f"(columns: {', '.join(ds.column_names)})")
+    if cols["audio"] is None or cols["target"] is None:
+        raise HFDataError(f"{where}: the audio and target columns are required")
+    audio_col, target_col = cols["audio"], cols["target"]
+    if isinstance(ds.features[audio_col], datasets.Audio):
+        ds = ds.cast_column(audio_col, datasets.Audio(decode=False))
+    target_feature = ds.features[target_col]
+    used = {c for c in cols.values() if c is not None}
+    if metadata_columns is None:
+        metadata_columns = [c for c, f in ds.features.items() if c not in used and isinstance(f, datasets.Value)]
+    instruction_slot = mod.slot("instruction") or mod.slot("request")
+    audio_instruction = instruction_slot is not None and instruction_slot.medium == "audio"
+
+    audio_dir = Path(audio_dir)
+    root = Path(root) if root is not None else audio_dir
+    out_dir = audio_dir / source / split
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for i, row in enumerate(ds):
+        if limit is not None and i >= limit:
+            break
+        sample_id = f"{source}:{split}:{row[cols['id']] if cols['id'] else i}"
+        wav = out_dir / f"{i:08d}.wav"
+        if overwrite or not wav.is_file():
+            array, rate = decode_audio(row[audio_col], where=f"{where} row {i}")
+            array = np.clip(resample(array, rate), -1.0, 1.0)
+            tmp = wav.with_name(f".{wav.name}.{os.getpid()}.tmp")
+            sf.write(tmp, array, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+            os.replace(tmp, wav)
+        try:
+            rel = wav.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            rel = str(wav.resolve())
+        ref = AudioRef(rel)
+        template_id = None
+        instruction: Any
+        text_input = row[cols["input"]] if cols["input"] else None
+        if audio_instruction:
+            instruction, text_input = ref, text_input if text_input is not None else (
+                row[cols["instruction"]] if cols["instruction"] else None)
+        else:
+            if cols["instruction"]:
+                instruction = row[cols["instruction"]]
+            else:
+                template_id, instruction = instruction_text(task_spec, source_spec, key=sample_id,
+                                                            split=sample_split, seed=seed)
+            text_input = ref
+        query = assemble(mod, instruction=instruction, input=text_input)
+        yield Sample(id=sample_id, task=task_spec.id, source=source, query=query,
+                     target=_target(row[target_col], target_feature), split=sample_split,
+                     template_id=template_id,
+                     metadata={c: row[c] for c in metadata_columns if row[c] is not None})
+
+
+def load_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task: str, source: str,
+            modality: str, columns: Mapping[str, str | None] | None = None, audio_dir: str | os.PathLike[str],
+            **kwargs: Any) -> list[Sample]:
+    """Samples of a Hugging Face dataset split with an ``Audio`` column.
+
+    ``columns`` maps roles to column names: ``audio`` (default "audio"), ``target`` (default
+    "text"), optional ``instruction`` (text instruction; else one of the task's templates is
+    picked per sample and recorded in ``template_id``), ``input`` (the text input of an ``at``
+    sample) and ``id``. ``ClassLabel`` targets become label names. Other plain columns are kept
+    as metadata (or ``metadata_columns``). WAV files go to ``audio_dir/<source>/<split>/`` and are
+    reused unless ``overwrite``; ``sample_split`` defaults to train for ``train*`` splits, else
+    eval. Other options: ``root``, ``host``, ``limit``, ``seed``."""
+    return list(iter_hf(name_or_path, split, task=task, source=source, modality=modality, columns=columns,
+                        audio_dir=audio_dir, **kwargs))

@@ -1,0 +1,139 @@
+"""The Large Speech-Language Model: encoder -> projector -> LLM, one checkpoint folder.
+
+``forward(batch)`` returns the summed token loss and the number of supervised tokens, so the
+trainer can normalise by the supervised tokens of a whole global batch across accumulation steps.
+Logits are computed only at supervised positions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import torch
+from torch import nn
+
+from llaso_core.chat import LLASO_CHAT, ChatTemplate
+from llaso_core.loader import PluginHost, get_host
+from llaso_core.model.batching import Batch
+from llaso_core.model.encoder import AudioEncoder
+from llaso_core.model.llm import LLMBundle
+from llaso_core.model.projector import Projector
+
+CONFIG_FILE = "llaso_config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+@attrs.frozen
+class LSLMConfig:
+    """What rebuilds the model: plugin ids with their options, and the projector shape."""
+
+    encoder: str = "tiny"
+    encoder_options: dict[str, Any] = attrs.field(factory=dict)
+    llm: str = "tiny"
+    llm_options: dict[str, Any] = attrs.field(factory=dict)
+    projector_hidden: int | None = None
+    frame_stack: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+class LSLM(nn.Module):
+    def __init__(self, config: LSLMConfig, encoder: AudioEncoder, llm: LLMBundle,
+                 chat: ChatTemplate = LLASO_CHAT) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.llm = llm.model
+        self.tokenizer = llm.tokenizer
+        self.llm_architecture = llm.architecture
+        self.chat = chat
+        width = self.llm.get_input_embeddings().embedding_dim
+        self.projector = Projector(encoder.output_dim, width, hidden=config.projector_hidden, stack=config.frame_stack)
+        self.audio_token_id = self.tokenizer.convert_tokens_to_ids(chat.audio_placeholder)
+
+    # -- sizes ------------------------------------------------------------------------------
+    def num_frames(self, num_samples: int) -> int:
+        """LLM positions a clip of ``num_samples`` samples takes."""
+        return self.projector.num_frames(self.encoder.num_frames(num_samples))
+
+    # -- forward ----------------------------------------------------------------------------
+    def audio_embeddings(self, batch: Batch) -> torch.Tensor:
+        if batch.audio_frames is not None:
+            frames = batch.audio_frames
+            lengths = torch.full((frames.shape[0],), frames.shape[1], device=frames.device)
+        else:
+            frames, lengths = self.encoder(batch.audio_features, batch.audio_lengths)
+        projected, _ = self.projector(frames, lengths)
+        return projected
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        """Token embeddings with audio frames spliced into the audio slots (index_put, no sync)."""
+        embeds = self.llm.get_input_embeddings()(batch.input_ids)
+        if batch.splice_rows.numel():
+            audio = self.audio_embeddings(batch).to(embeds.dtype)
+            embeds = embeds.index_put((batch.splice_rows, batch.splice_cols),
+                                      audio[batch.splice_clip, batch.splice_frame])
+        return embeds
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, int]:
+        hidden = self.llm.get_decoder()(inputs_embeds=self.embed(batch), attention_mask=batch.attention_mask,
+                                         position_ids=batch.position_ids).last_hidden_state
+        logits = self.llm.get_output_embeddings()(hidden[batch.loss_rows, batch.loss_cols])
+        loss = nn.functional.cross_entropy(logits.float(), batch.loss_targets, reduction="sum")
+        return loss, batch.num_targets
+
+    # -- checkpoint -------------------------------------------------------------------------
+    def save_pretrained(self, folder: str | Path) -> None:
+        """One folder: llaso_config.json, model.safetensors (all weights) and the tokenizer."""
+        from safetensors.torch import save_model
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {"lslm": self.config.to_dict(), "encoder_architecture": self.encoder.architecture(),
+                "llm_architecture": self.llm_architecture}
+        (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+        save_model(self, str(folder / WEIGHTS_FILE))
+        self.tokenizer.save_pretrained(folder / "tokenizer")
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, host: PluginHost | None = None) -> "LSLM":
+        from safetensors.torch import load_model
+        from transformers import AutoTokenizer
+
+        folder = Path(folder)
+        if not (folder / CONFIG_FILE).exists():
+            raise FileNotFoundError(f"{folder} is not a llaso checkpoint (no {CONFIG_FILE})")
+        meta = json.loads((folder / CONFIG_FILE).read_text())
+        config = LSLMConfig(**meta["lslm"])
+        host = host or get_host()
+        tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
+        model = build(config, host, tokenizer=tokenizer, encoder_architecture=meta["encoder_architecture"],
+                      llm_architecture=meta["llm_architecture"])
+        load_model(model, str(folder / WEIGHTS_FILE))
+        return model
+
+
+def build(config: LSLMConfig, host: PluginHost | None = None, *, texts=None, tokenizer=None,
+          encoder_architecture: dict | None = None, llm_architecture: dict | None = None) -> LSLM:
+    """Build an LSLM from its plugins. With architectures (from a checkpoint) the parts are built with
+    random weights at those shapes, ready for the saved state; otherwise from the plugin options."""
+    host = host or get_host()
+    encoder_factory = host.encoders.get(config.encoder).load()
+    llm_factory = host.llms.get(config.llm).load()
+    if encoder_architecture is not None:
+        encoder = encoder_factory(None, **{**_without_checkpoint(config.encoder_options), **encoder_architecture})
+    else:
+        encoder = encoder_factory(**config.encoder_options)
+    if llm_architecture is not None:
+        llm = llm_factory(None, tokenizer=tokenizer, **{**_without_checkpoint(config.llm_options), **llm_architecture})
+    else:
+        llm = llm_factory(texts=texts, **config.llm_options)
+    return LSLM(config, encoder, llm)
+
+
+def _without_checkpoint(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k != "checkpoint"}
