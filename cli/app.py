@@ -7,6 +7,7 @@ import typer
 from llaso_cli import tasks_cmd
 from llaso_cli.modalities_cmd import modalities
 from llaso_cli.plugins_cmd import plugins
+from llaso_cli.report_cmd import report
 from llaso_cli.score_cmd import score_command
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.command("plugins")(plugins)
 app.command("modalities")(modalities)
 app.add_typer(tasks_cmd.app, name="tasks")
 app.command("score")(score_command)
+app.command("report")(report)
 
 
 def main() -> None:

@@ -2,9 +2,9 @@
 
 ``load_hf`` reads a local dataset (``save_to_disk`` folder) or a hub/local ``load_dataset``
 name, decodes each clip with soundfile (the ``Audio`` column is read undecoded, so torchcodec is
-not needed), mixes it to mono, resamples it to 16 kHz and writes it as a WAV file under
-``audio_dir``; samples keep the WAV paths (relative to ``root``, default ``audio_dir``), like
-release samples keep theirs.
+not needed), mixes it to mono, resamples it to 16 kHz (``audio.resample``) and writes it as a
+WAV file (``audio.save_wav``) under ``audio_dir``; samples keep the WAV paths (relative to
+``root``, default ``audio_dir``), like release samples keep theirs.
 """
 
 from __future__ import annotations
@@ -40,24 +40,6 @@ def _open(name_or_path: str | os.PathLike[str], split: str) -> Any:
             ds = ds[split]
         return ds
     return datasets.load_dataset(str(name_or_path), split=split)
-
-
-def resample(audio: Any, rate: int, target: int = SAMPLE_RATE) -> Any:
-    """Mono float32 ``audio`` from ``rate`` to ``target`` Hz (torchaudio's sinc resampler if it
-    imports, else linear interpolation)."""
-    import numpy as np
-
-    audio = np.asarray(audio, dtype=np.float32)
-    if rate == target or audio.size == 0:
-        return audio
-    try:
-        import torch
-        import torchaudio.functional as F
-
-        return F.resample(torch.from_numpy(np.ascontiguousarray(audio)), rate, target).numpy()
-    except Exception:  # torchaudio missing or broken: fall back to interpolation
-        n = int(round(audio.shape[0] * target / rate))
-        return np.interp(np.arange(n) * (rate / target), np.arange(audio.shape[0]), audio).astype(np.float32)
 
 
 def decode_audio(value: Any, *, where: str = "") -> tuple[Any, int]:
@@ -102,8 +84,8 @@ def iter_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task:
     """Samples of one split, one at a time (see ``load_hf``)."""
     import datasets
     import numpy as np
-    import soundfile as sf
 
+    from llaso_core.data.audio import resample, save_wav
     from llaso_core.prompts import instruction_text
 
     if host is None:
@@ -137,7 +119,8 @@ def iter_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task:
     target_feature = ds.features[target_col]
     used = {c for c in cols.values() if c is not None}
     if metadata_columns is None:
-        metadata_columns = [c for c, f in ds.features.items() if c not in used and isinstance(f, datasets.Value)]
+        metadata_columns = [c for c, f in ds.features.items()
+                            if c not in used and isinstance(f, (datasets.Value, datasets.ClassLabel))]
     instruction_slot = mod.slot("instruction") or mod.slot("request")
     audio_instruction = instruction_slot is not None and instruction_slot.medium == "audio"
 
@@ -152,10 +135,9 @@ def iter_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task:
         wav = out_dir / f"{i:08d}.wav"
         if overwrite or not wav.is_file():
             array, rate = decode_audio(row[audio_col], where=f"{where} row {i}")
-            array = np.clip(resample(array, rate), -1.0, 1.0)
-            tmp = wav.with_name(f".{wav.name}.{os.getpid()}.tmp")
-            sf.write(tmp, array, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-            os.replace(tmp, wav)
+            if not np.isfinite(array).all():
+                raise HFDataError(f"{where} row {i}: the audio has NaN or infinite samples")
+            save_wav(wav, resample(array, rate, SAMPLE_RATE), SAMPLE_RATE)
         try:
             rel = wav.resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
@@ -178,7 +160,8 @@ def iter_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task:
         yield Sample(id=sample_id, task=task_spec.id, source=source, query=query,
                      target=_target(row[target_col], target_feature), split=sample_split,
                      template_id=template_id,
-                     metadata={c: row[c] for c in metadata_columns if row[c] is not None})
+                     metadata={c: _target(row[c], ds.features[c]) if isinstance(ds.features[c], datasets.ClassLabel)
+                               else row[c] for c in metadata_columns if row[c] is not None})
 
 
 def load_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task: str, source: str,

@@ -253,12 +253,17 @@ def record_to_sample(record: Any, file: ReleaseFile, index: int,
     turns = record.get("conversations")
     if not isinstance(turns, list):
         raise bad("no 'conversations' list")
-    h = next((i for i, t in enumerate(turns) if isinstance(t, dict) and t.get("from") == "human"), None)
-    if h is None:
-        raise bad("no human turn in 'conversations'")
-    g = next((i for i, t in enumerate(turns) if i > h and isinstance(t, dict) and t.get("from") == "gpt"), None)
-    if g is None:
-        raise bad("no gpt turn after the human turn in 'conversations'")
+    if (len(turns) == 2 and isinstance(turns[0], dict) and isinstance(turns[1], dict)
+            and turns[0].get("from") == "human" and turns[1].get("from") == "gpt"):
+        h, g = 0, 1  # the release's shape
+    else:
+        h = next((i for i, t in enumerate(turns) if isinstance(t, dict) and t.get("from") == "human"), None)
+        if h is None:
+            raise bad("no human turn in 'conversations'")
+        g = next((i for i, t in enumerate(turns) if i > h and isinstance(t, dict) and t.get("from") == "gpt"),
+                 None)
+        if g is None:
+            raise bad("no gpt turn after the human turn in 'conversations'")
     human, target = turns[h].get("value"), turns[g].get("value")
     if not isinstance(human, str):
         raise bad("the human turn has no text 'value'")
@@ -268,17 +273,20 @@ def record_to_sample(record: Any, file: ReleaseFile, index: int,
         raise bad("the gpt turn has no text 'value'")
     voice = record.get("voice", [])
     voice = [voice] if isinstance(voice, str) else voice
-    if not isinstance(voice, list) or not all(isinstance(v, str) and v for v in voice):
+    if not isinstance(voice, list):
         raise bad("'voice' is not a path or a list of paths")
-    paths = [normalize_audio_path(v) for v in voice]
+    paths = []
+    for v in voice:
+        if not isinstance(v, str) or not v:
+            raise bad("'voice' is not a path or a list of paths")
+        paths.append(v.replace("\\", "/"))
     try:
         query = _parse_turn(human, paths, file.candidates, turn_cache)
     except QueryError as exc:
         raise bad(f"{exc} (candidate modalities: {', '.join(file.modalities)})") from None
     metadata = {k: v for k, v in record.items() if k not in RECORD_KEYS}
-    extra_turns = [t for i, t in enumerate(turns) if i not in (h, g)]
-    if extra_turns:
-        metadata["extra_turns"] = extra_turns
+    if len(turns) > 2:
+        metadata["extra_turns"] = [t for i, t in enumerate(turns) if i not in (h, g)]
     return Sample(id=f"{file.name}:{index}", task=file.task.id, source=file.source.stem, query=query,
                   target=target, split=file.split, template_id=None, metadata=metadata)
 

@@ -1,34 +1,46 @@
-"""What an encoder plugin provides: features on the CPU, frames on the device, exact frame counts."""
+"""What an encoder plugin provides: a picklable featurizer (CPU, data workers) and the encoder module.
+
+The featurizer turns waveforms into padded features and knows the exact number of output frames
+of a clip, so collation can lay out a sequence's audio positions before the encoder runs.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 
-class AudioEncoder(nn.Module):
-    """Base class of encoder plugins.
+class Featurizer(Protocol):
+    """Runs in data-loader workers: must be cheap to pickle (no model weights)."""
 
-    ``extract`` runs in data workers (CPU) and returns padded features with their lengths;
-    ``forward`` maps them to frames ``[batch, frames, output_dim]`` and frame lengths.
-    ``num_frames(num_samples)`` gives the exact number of valid output frames of a clip, so
-    collation can lay out the audio positions of a sequence before the encoder runs.
-    """
+    sample_rate: int
 
-    sample_rate: int = 16000
-    output_dim: int
-
-    def extract(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError
+    def __call__(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded features ``[batch, channels, time]`` and their lengths."""
 
     def num_frames(self, num_samples: int) -> int:
-        raise NotImplementedError
+        """Valid encoder output frames for a clip of ``num_samples`` samples."""
 
-    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError
+
+class AudioEncoder(nn.Module):
+    """Base class of encoder plugins: ``forward(features, lengths) -> (frames, frame_lengths)`` with
+    frames ``[batch, time, output_dim]``."""
+
+    output_dim: int
+    featurizer: Featurizer
+
+    @property
+    def sample_rate(self) -> int:
+        return self.featurizer.sample_rate
+
+    def extract(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.featurizer(waveforms)
+
+    def num_frames(self, num_samples: int) -> int:
+        return self.featurizer.num_frames(num_samples)
 
     def architecture(self) -> dict:
         """Options that rebuild this encoder with random weights at the same shape (for checkpoints)."""
@@ -38,6 +50,13 @@ class AudioEncoder(nn.Module):
 def conv_out(length: int, kernel: int = 3, stride: int = 2, padding: int = 1) -> int:
     """Output length of a 1-D convolution."""
     return (length + 2 * padding - kernel) // stride + 1
+
+
+def mask_past(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Zero ``x [batch, channels, time]`` past each row's length, so a clip's frames do not depend on
+    its batch neighbours (convolutions read one step past the end)."""
+    keep = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
+    return x * keep.to(x.dtype)[:, None]
 
 
 def pad_features(feats: Sequence[torch.Tensor], *, multiple: int = 1, value: float = 0.0,

@@ -44,7 +44,9 @@ def recipe_text(exclude_metrics: Sequence[str] = DIAGNOSTIC_METRICS) -> str:
     """The normalisation recipe in words, as stated in every report."""
     if exclude_metrics:
         names = ", ".join(f"'{m}'" for m in exclude_metrics)
-        excluded = f"the diagnostic metric{'s' if len(exclude_metrics) > 1 else ''} {names} (shown separately) {'are' if len(exclude_metrics) > 1 else 'is'} not counted"
+        plural = len(exclude_metrics) > 1
+        excluded = (f"the diagnostic metric{'s' if plural else ''} {names} (shown separately) "
+                    f"{'are' if plural else 'is'} not counted")
     else:
         excluded = "every metric is counted"
     return NORMALISATION_RECIPE.format(excluded=excluded)

@@ -156,8 +156,9 @@ def _task_tables(data: ReportData) -> list[Block]:
 def _modality_table(data: ReportData) -> list[Block]:
     labels = data.labels
     rows, bold = [], set()
+    others = sorted({m for s in data.systems for m in s.modalities} - set(MODALITY_ORDER))  # e.g. "mixed"
     for c in data.cells:
-        for mod in MODALITY_ORDER + tuple(sorted({m for s in data.systems for m in s.modalities} - set(MODALITY_ORDER))):
+        for mod in (*MODALITY_ORDER, *others):
             values = [value_of(((s.modalities.get(mod) or {}).get(c.task) or {}).get(c.metric)) for s in data.systems]
             present = any(c.task in (s.modalities.get(mod) or {}) for s in data.systems)
             if not present:
@@ -204,8 +205,8 @@ def _stability_table(data: ReportData) -> list[Block]:
                     + [format_value(e.modality_values.get(m), e.unit, e.metric) for m in MODALITY_ORDER]
                     + [format_value(e.value, e.unit, e.metric)])
     return [Heading(3, "Cross-modality stability"),
-            Para("Stability = |TA − PA| + |TA − AT| on the task's primary metric (first listed), over the modalities with a "
-                 "value; lower is more stable (paper Fig. 8)."),
+            Para("Stability = |TA − PA| + |TA − AT| on the task's primary metric (first listed), over the "
+                 "modalities with a value; lower is more stable (paper Fig. 8)."),
             Table(["Task", "Metric", "System", "TA", "PA", "AT", "Stability ↓"], rows, numeric_from=3)]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from .aggregate import CONTENT, SPEAKER, Cell, StabilityEntry, is_accuracy_type
+from .aggregate import CONTENT, SPEAKER, Cell, StabilityEntry
 from .data import ReportData
 
 DPI = 110
@@ -89,11 +89,15 @@ def _tick_labels(cells: Sequence[Cell]) -> list[str]:
 
 
 def _grouped_bars(ax, labels: Sequence[str], colours: dict[str, Any], values: list[list[float | None]],
-                  ticks: Sequence[str], annotate: bool = False, fmt: str = "{:.2f}") -> None:
-    """``values[i][j]``: item i, system j. Missing values are marked "n/a" on the axis."""
+                  ticks: Sequence[str], annotate: bool = False, fmt: str = "{:.2f}", top: float | None = None) -> None:
+    """``values[i][j]``: item i, system j. Missing values are marked "n/a" on the axis.
+
+    ``top``: the y scale (default: the largest value); the y axis ends a little above it.
+    """
     n_sys = len(labels)
     width = 0.8 / n_sys
-    top = max((v for row in values for v in row if v is not None), default=1.0) or 1.0
+    if top is None:
+        top = max((v for row in values for v in row if v is not None), default=1.0) or 1.0
     for j, label in enumerate(labels):
         xs = [i - 0.4 + width * (j + 0.5) for i in range(len(values))]
         heights = [row[j] if row[j] is not None else 0.0 for row in values]
@@ -259,9 +263,8 @@ def plot_abstention(data: ReportData) -> bytes | None:
     fig, ax = plt.subplots(figsize=(_figure_width(len(cells), len(labels)), 3.8))
     values = [[c.values[label] for label in labels] for c in cells]
     # Values are printed on the bars (so that 0 is told apart from n/a) while that stays legible.
-    _grouped_bars(ax, labels, colours, values, [c.task for c in cells], annotate=len(labels) <= 4)
-    top = max((v for row in values for v in row if v is not None), default=0.0)
-    ax.set_ylim(0, max(0.1, top) * 1.25)
+    top = max(0.1, max((v for row in values for v in row if v is not None), default=0.0))
+    _grouped_bars(ax, labels, colours, values, [c.task for c in cells], annotate=len(labels) <= 4, top=top)
     ax.set_ylabel("abstention rate (↓ lower is better)", fontsize=9)
     ax.set_title("closed-set answers naming no label or several labels", fontsize=10)
     top = _legend(fig, labels, colours, title_room=0.1)

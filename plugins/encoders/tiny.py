@@ -12,10 +12,10 @@ import torch
 import torchaudio
 from torch import nn
 
-from llaso_core.model.encoder import AudioEncoder, conv_out, pad_features
-
+from llaso_core.model.encoder import AudioEncoder, conv_out, mask_past, pad_features
 
 LOG_FLOOR = 1e-6
+HOP = 160
 
 
 @attrs.frozen
@@ -27,15 +27,37 @@ class TinyEncoderConfig:
     max_seconds: float = 30.0
 
 
+@attrs.frozen
+class TinyFeaturizer:
+    """Log-mel features (25 ms window, 10 ms hop)."""
+
+    n_mels: int = 80
+    sample_rate: int = 16000
+
+    def __call__(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        mel = _mel(self.sample_rate, self.n_mels)
+        with torch.no_grad():
+            feats = [torch.log(mel(torch.as_tensor(w, dtype=torch.float32)) + LOG_FLOOR) for w in waveforms]
+        return pad_features(feats)
+
+    def num_frames(self, num_samples: int) -> int:
+        return conv_out(conv_out(num_samples // HOP + 1))
+
+
+@functools.lru_cache(maxsize=4)
+def _mel(sample_rate: int, n_mels: int) -> torchaudio.transforms.MelSpectrogram:
+    return torchaudio.transforms.MelSpectrogram(sample_rate, n_fft=400, hop_length=HOP, n_mels=n_mels)
+
+
 class TinyEncoder(AudioEncoder):
     def __init__(self, config: TinyEncoderConfig) -> None:
         super().__init__()
         self.config = config
         self.output_dim = config.hidden
+        self.featurizer = TinyFeaturizer(config.n_mels)
         self.conv1 = nn.Conv1d(config.n_mels, config.hidden, 3, stride=2, padding=1)
         self.conv2 = nn.Conv1d(config.hidden, config.hidden, 3, stride=2, padding=1)
-        max_frames = self.num_frames(int(config.max_seconds * self.sample_rate)) + 1
-        self.positions = nn.Embedding(max_frames, config.hidden)
+        self.positions = nn.Embedding(self.num_frames(int(config.max_seconds * 16000)) + 1, config.hidden)
         layer = nn.TransformerEncoderLayer(config.hidden, config.heads, 4 * config.hidden, dropout=0.0,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.layers = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
@@ -44,36 +66,17 @@ class TinyEncoder(AudioEncoder):
     def architecture(self) -> dict:
         return attrs.asdict(self.config)
 
-    def num_mel_frames(self, num_samples: int) -> int:
-        return num_samples // 160 + 1
-
-    def num_frames(self, num_samples: int) -> int:
-        return conv_out(conv_out(self.num_mel_frames(num_samples)))
-
-    @torch.no_grad()
-    def extract(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-        mel = _mel(self.sample_rate, self.config.n_mels)
-        feats = [torch.log(mel(torch.as_tensor(w, dtype=torch.float32)) + LOG_FLOOR) for w in waveforms]
-        return pad_features(feats)
-
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = nn.functional.gelu(self.conv1(features))
-        # zero what lies past each clip so its frames do not depend on its batch neighbours
-        x = x * (torch.arange(x.shape[-1], device=x.device)[None, :] < (lengths[:, None] - 1) // 2 + 1)[:, None]
+        conv1_lengths = (lengths - 1) // 2 + 1
+        x = mask_past(nn.functional.gelu(self.conv1(features)), conv1_lengths)
         x = nn.functional.gelu(self.conv2(x)).transpose(1, 2)
-        frame_lengths = (((lengths - 1) // 2) // 2) + 1  # conv_out twice, vectorised
+        frame_lengths = (conv1_lengths - 1) // 2 + 1
         x = x + self.positions.weight[: x.shape[1]]
         pad = torch.arange(x.shape[1], device=x.device)[None, :] >= frame_lengths[:, None]
         x = self.layers(x, src_key_padding_mask=pad)
         return self.norm(x), frame_lengths
 
 
-@functools.lru_cache(maxsize=4)
-def _mel(sample_rate: int, n_mels: int) -> torchaudio.transforms.MelSpectrogram:
-    """Feature extraction is not a learnt part of the model, so it lives outside its state."""
-    return torchaudio.transforms.MelSpectrogram(sample_rate, n_fft=400, hop_length=160, n_mels=n_mels)
-
-
 def build(checkpoint: str | None = None, **options) -> TinyEncoder:
-    """A fresh tiny encoder (weights come with the LSLM checkpoint, not from a hub)."""
+    """A fresh tiny encoder (its weights come with the LSLM checkpoint, not from a hub)."""
     return TinyEncoder(TinyEncoderConfig(**options))

@@ -9,31 +9,27 @@ Two length modes, the same in training and inference:
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
+import attrs
 import numpy as np
 import torch
 from torch import nn
 
-from llaso_core.model.encoder import AudioEncoder, conv_out, pad_features
+from llaso_core.model.encoder import AudioEncoder, conv_out, mask_past, pad_features
 
 LengthMode = Literal["trim", "pad30"]
 HOP = 160
 
 
-class WhisperAudioEncoder(AudioEncoder):
-    def __init__(self, encoder: nn.Module, feature_extractor, length_mode: LengthMode = "trim") -> None:
-        super().__init__()
-        if length_mode not in ("trim", "pad30"):
-            raise ValueError(f"length_mode must be 'trim' or 'pad30', got {length_mode!r}")
-        self.encoder = encoder
-        self.feature_extractor = feature_extractor
-        self.length_mode = length_mode
-        self.output_dim = encoder.config.d_model
-        self.window = encoder.config.max_source_positions * 2  # mel frames in 30 s (3000)
+@attrs.frozen
+class WhisperFeaturizer:
+    """Whisper log-mel features; ``trim`` keeps only the clip's frames, ``pad30`` pads to 30 s."""
 
-    def architecture(self) -> dict:
-        return {"config": self.encoder.config.to_dict(), "length_mode": self.length_mode}
+    feature_extractor: Any
+    window: int = 3000  # mel frames in 30 s
+    length_mode: str = "trim"
+    sample_rate: int = 16000
 
     def num_mel_frames(self, num_samples: int) -> int:
         return min(max(num_samples // HOP, 1), self.window)
@@ -41,8 +37,7 @@ class WhisperAudioEncoder(AudioEncoder):
     def num_frames(self, num_samples: int) -> int:
         return conv_out(self.num_mel_frames(num_samples))
 
-    @torch.no_grad()
-    def extract(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, waveforms: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.feature_extractor([np.asarray(w, dtype=np.float32) for w in waveforms],
                                      sampling_rate=self.sample_rate, return_tensors="pt")
         full = out["input_features"]  # [batch, mels, 3000], clips padded to 30 s as Whisper expects
@@ -51,11 +46,25 @@ class WhisperAudioEncoder(AudioEncoder):
             return full, lengths
         return pad_features([full[i, :, :n] for i, n in enumerate(lengths.tolist())], multiple=2)
 
+
+class WhisperAudioEncoder(AudioEncoder):
+    def __init__(self, encoder: nn.Module, feature_extractor, length_mode: LengthMode = "trim") -> None:
+        super().__init__()
+        if length_mode not in ("trim", "pad30"):
+            raise ValueError(f"length_mode must be 'trim' or 'pad30', got {length_mode!r}")
+        self.encoder = encoder
+        self.length_mode = length_mode
+        self.output_dim = encoder.config.d_model
+        self.featurizer = WhisperFeaturizer(feature_extractor, encoder.config.max_source_positions * 2, length_mode)
+
+    def architecture(self) -> dict:
+        return {"config": self.encoder.config.to_dict(), "length_mode": self.length_mode}
+
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         enc = self.encoder
         x = nn.functional.gelu(enc.conv1(features))
-        if self.length_mode == "trim":  # a clip's frames must not depend on its batch neighbours
-            x = x * (torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]).to(x.dtype)[:, None]
+        if self.length_mode == "trim":
+            x = mask_past(x, lengths)
         x = nn.functional.gelu(enc.conv2(x)).permute(0, 2, 1)
         x = x + enc.embed_positions.weight[: x.shape[1]].to(x.dtype)
         frame_lengths = (lengths - 1) // 2 + 1

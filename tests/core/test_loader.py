@@ -36,7 +36,7 @@ def builtins():
 
 def test_builtins_load_through_entry_points(builtins):
     host = loader.load(builtins, disabled=[])
-    assert {p.name for p in host.plugins} >= {"tasks", "modalities", "scoring"}
+    assert {p.name for p in host.plugins} >= {"tasks", "modalities", "scoring", "encoders", "llms", "tts"}
     assert all(p.state == "loaded" and p.package == "llaso" for p in host.plugins), host.plugins
     assert len(host.tasks) == 20 and host.modalities.ids() == ["ta", "at", "pa"]
     task, source = host.source_of("vocalsound_age_prediction")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -84,7 +85,11 @@ def test_broken_plugins_are_reported_not_fatal(example_site, tmp_path):
 
 
 def test_wheel_installs_no_top_level_plugins_or_cli(tmp_path):
-    pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(REPO))
+    # Build from a copy: an in-tree build leaves a stale llaso.egg-info that importlib.metadata would
+    # find on sys.path (the current directory) before the installed distribution.
+    source = tmp_path / "src"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "runs"))
+    pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source))
     wheel = next(tmp_path.glob("llaso-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}

@@ -93,7 +93,8 @@ def _mean(values: list[float]) -> float | None:
 
 
 def make_results(system: str, protocol: str = "paper", judge_model: str | None = "gpt-4o-mini",
-                 judge_source: str = "recorded", problems: list[str] | None = None, unknown_files: list[dict] | None = None) -> dict[str, Any]:
+                 judge_source: str = "recorded", problems: list[str] | None = None,
+                 unknown_files: list[dict] | None = None) -> dict[str, Any]:
     """One results dict for ``system`` (a key of :data:`VALUES`)."""
     files, tasks, modalities = [], {}, {}
     for task_id, per_metric in VALUES[system].items():

@@ -73,3 +73,16 @@ def test_importing_the_package_does_not_import_matplotlib():
     code = "import sys, llaso_core.reports, llaso_cli.report_cmd; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_results_without_tasks_still_render(tmp_path):
+    from llaso_core.reports import write_report
+    from llaso_core.reports.load import as_systems
+
+    empty = {"schema_version": "llaso.results/1", "system": "Empty", "protocol": "strict", "tasks": {},
+             "problems": ["no prediction file matched a task"]}
+    out = write_report(as_systems([("e.json", empty), ("f.json", {**empty, "system": "Empty2"})]), tmp_path)
+    assert out.figures == [] and len(out.notes) == 5
+    md = out.markdown.read_text(encoding="utf-8")
+    assert "skipped" in md and "no prediction file matched a task" in md
+    assert "<img" not in out.html.read_text(encoding="utf-8")

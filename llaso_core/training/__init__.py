@@ -1,0 +1,1 @@
+"""Two-stage training: alignment (projector only) then instruction tuning (projector + LLM)."""

@@ -1,0 +1,102 @@
+"""Run configuration: a typed object that round-trips to JSON and is saved in the run folder.
+
+Defaults are the paper's recipe (DESIGN.md section 7). ``cpu_default()`` is the embedded default
+used when no dataset is given: the offline mini-corpus, the tiny models, settings that finish both
+stages on two CPU cores in a few minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import cattrs
+
+from llaso_core.model.lslm import LSLMConfig
+
+Stage = Literal["align", "instruct"]
+
+
+@attrs.frozen
+class StageConfig:
+    """One stage. ``trainable`` lists model parts: ``projector``, ``llm``, ``encoder``."""
+
+    lr: float
+    global_batch: int
+    trainable: tuple[str, ...]
+    tasks: tuple[str, ...] | None = None  # None: the run's tasks
+    epochs: float = 1.0
+    warmup_ratio: float = 0.01
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    max_steps: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        unknown = set(self.trainable) - {"projector", "llm", "encoder"}
+        if unknown:
+            raise ValueError(f"StageConfig.trainable: unknown parts {sorted(unknown)}")
+        if self.global_batch < 1 or self.lr <= 0:
+            raise ValueError("StageConfig: global_batch must be >= 1 and lr > 0")
+
+
+def paper_align() -> StageConfig:
+    return StageConfig(lr=1e-3, global_batch=256, trainable=("projector",), tasks=("ASR",), warmup_ratio=0.0015)
+
+
+def paper_instruct() -> StageConfig:
+    return StageConfig(lr=3e-5, global_batch=128, trainable=("projector", "llm"))
+
+
+@attrs.frozen
+class TrainConfig:
+    """Everything a run needs; ``out`` holds ``config.json``, checkpoints and ``metrics.jsonl``."""
+
+    out: str = "runs/llaso"
+    data: str | None = None  # a folder of train.jsonl/eval.jsonl (unified) or LLaSO JSON; None = mini-corpus
+    tasks: tuple[str, ...] = ("all",)
+    modalities: tuple[str, ...] = ("ta", "at", "pa")
+    stages: tuple[Stage, ...] = ("align", "instruct")
+    model: LSLMConfig = attrs.field(factory=LSLMConfig)
+    align: StageConfig = attrs.field(factory=paper_align)
+    instruct: StageConfig = attrs.field(factory=paper_instruct)
+    micro_batch: int = 8
+    max_length: int = 2048
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    spec_augment: bool = True
+    feature_cache: str | None = None  # folder of cached encoder frames (frozen encoder only)
+    backend: Literal["auto", "torch", "deepspeed"] = "auto"
+    zero_stage: int = 2
+    deepspeed_config: str | None = None  # a user JSON merged over the generated one
+    seed: int = 0
+    save_every: int = 500
+    log_every: int = 10
+    workers: int = 2
+    minicorpus_per_task: int = 200
+
+    def stage(self, name: Stage) -> StageConfig:
+        return self.align if name == "align" else self.instruct
+
+    def to_dict(self) -> dict[str, Any]:
+        return cattrs.unstructure(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        return cattrs.structure(data, cls)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainConfig":
+        return cls.from_dict(json.loads(path.read_text()))
+
+
+def cpu_default(**overrides: Any) -> TrainConfig:
+    """The embedded default: mini-corpus, tiny encoder (trainable: it starts random) and tiny LLM."""
+    align = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "encoder"), tasks=("ASR",), epochs=1)
+    instruct = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "llm", "encoder"), epochs=3,
+                           warmup_ratio=0.03)
+    return attrs.evolve(TrainConfig(align=align, instruct=instruct, micro_batch=16, precision="fp32",
+                                    spec_augment=False), **overrides)
