@@ -1,0 +1,95 @@
+"""Back-ends: how a step is taken. The loop only calls ``backward``, ``step`` and the state methods.
+
+``TorchEngine``: one device, or DDP when launched with torchrun (``WORLD_SIZE`` > 1).
+``DeepSpeedEngine`` (``deepspeed_engine.py``): ZeRO-2/3 through the ``deepspeed`` launcher.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Iterable
+
+import torch
+from torch import nn
+
+
+def cosine_schedule(total_steps: int, warmup_ratio: float):
+    """Linear warm-up then cosine decay to 0, as a LambdaLR multiplier."""
+    warmup = max(1, math.ceil(total_steps * warmup_ratio)) if warmup_ratio > 0 else 0
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+def pick_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """bf16 where the device supports it (``auto``), never on request of ``fp32``."""
+    if precision == "fp32":
+        return None
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    if precision == "bf16":
+        raise RuntimeError(f"bf16 was requested but {device} does not support it")
+    return None
+
+
+class TorchEngine:
+    def __init__(self, model: nn.Module, params: Iterable[nn.Parameter], *, lr: float, weight_decay: float,
+                 grad_clip: float, total_steps: int, warmup_ratio: float, precision: str = "auto") -> None:
+        self.world_size = int(os.environ.get("WORLD_SIZE", 1))
+        self.rank = int(os.environ.get("RANK", 0))
+        self.device = pick_device()
+        if self.world_size > 1 and not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        self.module = model.to(self.device)
+        self.model = (nn.parallel.DistributedDataParallel(self.module, find_unused_parameters=True)
+                      if self.world_size > 1 else self.module)
+        self.params = [p for p in params if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.999))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, cosine_schedule(total_steps, warmup_ratio))
+        self.grad_clip = grad_clip
+        self.dtype = autocast_dtype(precision, self.device)
+
+    def forward(self, batch) -> tuple[torch.Tensor, int]:
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+            return self.model(batch)
+
+    def backward(self, loss: torch.Tensor) -> None:
+        loss.backward()
+
+    def step(self) -> float:
+        norm = torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip) if self.grad_clip else torch.tensor(0.0)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(norm)
+
+    def lr(self) -> float:
+        return self.scheduler.get_last_lr()[0]
+
+    def all_reduce_sum(self, value: int) -> int:
+        if self.world_size == 1:
+            return value
+        tensor = torch.tensor([value], device=self.device)
+        torch.distributed.all_reduce(tensor)
+        return int(tensor.item())
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.module.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
