@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import attrs
 import numpy as np
@@ -159,11 +159,3 @@ class GroupedBatches:
         group = group[np.argsort(-self.lengths[group], kind="stable")]
         micro = [group[i:i + self.micro_batch].tolist() for i in range(0, len(group), self.micro_batch)]
         return micro[self.rank::self.world]
-
-    def iterate(self, start_epoch: int = 0, start_step: int = 0) -> Iterator[tuple[int, int, list[list[int]]]]:
-        epoch, step = start_epoch, start_step
-        while True:
-            yield epoch, step, self.step(epoch, step)
-            step += 1
-            if step == self.steps_per_epoch:
-                epoch, step = epoch + 1, 0

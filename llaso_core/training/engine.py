@@ -78,12 +78,13 @@ class TorchEngine:
     def lr(self) -> float:
         return self.scheduler.get_last_lr()[0]
 
-    def all_reduce_sum(self, value: int) -> int:
+    def all_reduce_sum(self, value: float) -> float:
+        """Sum of ``value`` over ranks (a host number; one small collective per step)."""
         if self.world_size == 1:
             return value
-        tensor = torch.tensor([value], device=self.device)
+        tensor = torch.tensor([float(value)], device=self.device, dtype=torch.float64)
         torch.distributed.all_reduce(tensor)
-        return int(tensor.item())
+        return float(tensor.item())
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),

@@ -1,0 +1,117 @@
+"""A whole run: data, model, both stages, summary. What ``llaso train`` calls."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import attrs
+import torch
+
+from llaso_core.data.audio import AudioPolicy, validate_audio
+from llaso_core.data.sample import Sample
+from llaso_core.loader import PluginHost, get_host
+from llaso_core.model.lslm import LSLM, build
+from llaso_core.training.config import TrainConfig
+from llaso_core.training.data import TrainingSet
+from llaso_core.training.loop import Progress, StageResult, train_stage
+
+
+class DataError(ValueError):
+    """The training data cannot be used as asked (nothing left after filtering, unknown task...)."""
+
+
+def minicorpus_dir(config: TrainConfig) -> Path:
+    root = Path(os.environ.get("LLASO_CACHE_DIR", Path.home() / ".cache" / "llaso"))
+    return root / "minicorpus" / f"seed{config.seed}-n{config.minicorpus_per_task}"
+
+
+def load_samples(config: TrainConfig, host: PluginHost, split: str = "train",
+                 announce: Callable[[str], None] = print) -> tuple[list[Sample], Path]:
+    """The run's samples of ``split`` and the folder their audio paths are relative to. With no
+    ``data`` the offline mini-corpus is synthesised (once; cached)."""
+    from llaso_core.data.store import read_samples
+
+    if config.data is None:
+        from llaso_core.data.synth.corpus import synthesize_corpus
+
+        root = minicorpus_dir(config)
+        announce(f"no --data given: using the offline mini-corpus in {root}")
+        synthesize_corpus(root, per_task=config.minicorpus_per_task, seed=config.seed)
+    else:
+        root = Path(config.data)
+    unified = root / f"{split}.jsonl"
+    if unified.exists():
+        samples = list(read_samples(unified))
+    else:
+        from llaso_core.data.release import load_release
+
+        samples = [s for s in load_release(root, host=host) if s.split == split]
+    return select(samples, config, host), root
+
+
+def select(samples: list[Sample], config: TrainConfig, host: PluginHost) -> list[Sample]:
+    tasks = resolve_tasks(config.tasks, host)
+    for modality in config.modalities:
+        host.modalities.get(modality)  # unknown modality: a clear error with a did-you-mean
+    return [s for s in samples if s.task in tasks and s.modality in config.modalities]
+
+
+def resolve_tasks(names: tuple[str, ...], host: PluginHost) -> set[str]:
+    if "all" in names:
+        return {t.id for t in host.tasks}
+    return {host.tasks.get(name).id for name in names}
+
+
+def drop_broken_audio(samples: list[Sample], root: Path, announce: Callable[[str], None]) -> list[Sample]:
+    """Check every audio header once; samples with missing/corrupt/empty audio are reported and left out."""
+    items = [(root / a.path, s.id) for s in samples for a in s.audio]
+    report = validate_audio(items, AudioPolicy(), workers=4, max_listed=len(items))
+    bad = {p.sample_id for p in report.problems}
+    if report.problem_total:
+        announce(f"audio problems: {report.problem_total} file(s) unusable, their samples are skipped "
+                 f"({', '.join(f'{k} {v}' for k, v in report.problem_counts.items() if v)})")
+        for problem in report.problems[:5]:
+            announce(f"  {problem.kind}: {problem.path} (sample {problem.sample_id}) {problem.detail}")
+    return [s for s in samples if s.id not in bad]
+
+
+def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Progress | None = None,
+          announce: Callable[[str], None] = print, init: str | None = None) -> list[StageResult]:
+    """Run the configured stages; each stage's final checkpoint is ``<out>/<stage>/final``."""
+    host = host or get_host()
+    torch.manual_seed(config.seed)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config.save(out / "config.json")
+    samples, root = load_samples(config, host, announce=announce)
+    samples = drop_broken_audio(samples, root, announce)
+    if not samples:
+        raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
+    model = LSLM.from_pretrained(init, host) if init else build(
+        config.model, host, texts=tokenizer_texts(samples, host))
+    results = []
+    for stage in config.stages:
+        wanted = config.stage(stage).tasks
+        stage_samples = [s for s in samples if wanted is None or s.task in set(wanted)]
+        if not stage_samples:
+            raise DataError(f"stage {stage}: no samples of tasks {wanted} in the data")
+        dataset = TrainingSet(stage_samples, root, tokenizer=model.tokenizer, featurizer=model.encoder.featurizer,
+                              frame_stack=model.projector.stack, audio_token_id=model.audio_token_id,
+                              max_length=config.max_length)
+        announce(f"stage {stage}: {len(stage_samples)} samples, trainable {', '.join(config.stage(stage).trainable)}")
+        results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress))
+    (out / "summary.json").write_text(json.dumps([attrs.asdict(r) for r in results], indent=2) + "\n")
+    return results
+
+
+def tokenizer_texts(samples: list[Sample], host: PluginHost) -> list[str]:
+    """What a freshly trained tokenizer should cover: targets, instructions, all templates and labels."""
+    texts = [s.target for s in samples]
+    texts += [seg.text for s in samples for seg in s.query.segments if hasattr(seg, "text")]
+    for task in host.tasks:
+        texts += [t.text for t in task.templates.templates]
+        texts += [label for ls in task.label_sets for label in ls.labels]
+    return texts

@@ -1,0 +1,65 @@
+import json
+
+import attrs
+import pytest
+import torch
+
+from llaso_core.training.config import cpu_default
+from llaso_core.training.run import train
+
+
+def config(out, data, **overrides):
+    base = cpu_default(out=str(out), data=str(data), tasks=("SGC",), modalities=("ta",), stages=("instruct",),
+                       workers=0, seed=3)
+    instruct = attrs.evolve(base.instruct, global_batch=8, epochs=2, lr=3e-3)
+    return attrs.evolve(base, instruct=instruct, micro_batch=4, **overrides)
+
+
+def weights(folder):
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def test_training_lowers_the_loss_and_writes_a_checkpoint(tones, tmp_path):
+    _, root = tones
+    [result] = train(config(tmp_path / "run", root), announce=lambda m: None)
+    assert result.steps == 12 and result.dropped_samples == 0
+    assert result.last_loss < result.first_loss * 0.7
+    lines = [json.loads(l) for l in (tmp_path / "run" / "instruct" / "metrics.jsonl").read_text().splitlines()]
+    assert [l["step"] for l in lines] == list(range(1, 13))
+    assert all(l["tokens_per_s"] > 0 and l["lr"] >= 0 for l in lines)
+    assert (tmp_path / "run" / "instruct" / "final" / "llaso_config.json").exists()
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["tasks"] == ["SGC"]
+
+
+def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
+    from llaso_core.loader import get_host
+    from llaso_core.model.lslm import build
+    from llaso_core.training.data import TrainingSet
+    from llaso_core.training.loop import train_stage
+    from llaso_core.training.run import load_samples, tokenizer_texts
+
+    _, root = tones
+    host = get_host()
+
+    def fresh(out):
+        cfg = config(out, root)
+        samples, data_root = load_samples(cfg, host, announce=lambda m: None)
+        torch.manual_seed(cfg.seed)
+        model = build(cfg.model, host, texts=tokenizer_texts(samples, host))
+        dataset = TrainingSet(samples, data_root, tokenizer=model.tokenizer, featurizer=model.encoder.featurizer,
+                              frame_stack=1, audio_token_id=model.audio_token_id, max_length=cfg.max_length)
+        return cfg, model, dataset
+
+    cfg, model, dataset = fresh(tmp_path / "a")
+    train_stage(model, dataset, cfg, "instruct", tmp_path / "a")
+    cfg, model, dataset = fresh(tmp_path / "b")
+    partial = train_stage(model, dataset, cfg, "instruct", tmp_path / "b", stop_after=5)
+    assert partial.steps == 5 and not (tmp_path / "b" / "final").exists()
+    cfg, model, dataset = fresh(tmp_path / "b")  # a new process would start like this
+    train_stage(model, dataset, cfg, "instruct", tmp_path / "b")
+    a, b = weights(tmp_path / "a" / "final"), weights(tmp_path / "b" / "final")
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
