@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from llaso_cli import tasks_cmd
+from llaso_cli import data_cmd, tasks_cmd
 from llaso_cli.modalities_cmd import modalities
 from llaso_cli.plugins_cmd import plugins
 from llaso_cli.report_cmd import report
 from llaso_cli.score_cmd import score_command
+from llaso_cli.train_cmd import train_command
 
 app = typer.Typer(
     name="llaso",
@@ -20,8 +21,10 @@ app = typer.Typer(
 app.command("plugins")(plugins)
 app.command("modalities")(modalities)
 app.add_typer(tasks_cmd.app, name="tasks")
+app.add_typer(data_cmd.app, name="data")
 app.command("score")(score_command)
 app.command("report")(report)
+app.command("train")(train_command)
 
 
 def main() -> None:

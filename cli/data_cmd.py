@@ -1,0 +1,110 @@
+"""``llaso data``: inspect, synthesise, convert and build datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from llaso_cli.output import JSON_OPTION, console, err_console, fail, print_json
+
+app = typer.Typer(help="Inspect, synthesise, convert and build datasets.", no_args_is_help=True)
+
+
+def _bar() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=True)
+
+
+@app.command("inspect")
+def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a folder with train/eval.jsonl, "
+                                                "or a LLaSO release folder."),
+                    check_audio: bool = typer.Option(True, "--check-audio/--no-check-audio",
+                                                     help="Read every audio header (durations, problems)."),
+                    as_json: bool = JSON_OPTION) -> None:
+    """Counts per task/modality/source/split, durations, label distribution, and problems found."""
+    from llaso_core.data.inspect import inspect_samples, open_dataset
+    from llaso_core.data.store import StoreError
+
+    try:
+        samples, root, unknown = open_dataset(path)
+    except (FileNotFoundError, StoreError, ValueError) as exc:
+        fail(str(exc))
+    with _bar() as bar:
+        task = bar.add_task("checking audio", total=None)
+        report = inspect_samples(samples, root, check_audio=check_audio,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+    report["unmapped_files"] = unknown
+    if as_json:
+        print_json(report)
+        return
+    console.print(f"[bold]{path}[/]: {report['samples']} samples")
+    for key in ("by_task", "by_modality", "by_split", "by_source"):
+        table = Table(title=key.replace("_", " "))
+        table.add_column(key.removeprefix("by_"))
+        table.add_column("samples", justify="right")
+        for name, count in report[key].items():
+            table.add_row(str(name), str(count))
+        console.print(table)
+    for task_id, dist in report["labels"].items():
+        console.print(f"labels {task_id}: " + ", ".join(f"{k} {v}" for k, v in dist.items()), highlight=False)
+    if "durations" in report:
+        console.print("durations: " + ", ".join(f"{k} {v}" for k, v in report["durations"].items()))
+        audio = report["audio"]
+        console.print(f"audio: {audio['loaded']} readable, {audio['problem_total']} problem(s)")
+        for problem in audio["problems"]:
+            err_console.print(f"[yellow]{problem['kind']}:[/] {problem['path']} (sample {problem['sample_id']}) "
+                              f"{problem['detail']}", highlight=False)
+    for item in unknown:
+        err_console.print(f"[yellow]not mapped:[/] {item['path']}: {item['reason']}", highlight=False)
+
+
+@app.command("synth")
+def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for the corpus."),
+                  per_task: int = typer.Option(200, "--per-task", min=4, help="Samples per task (train + eval)."),
+                  seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same corpus)."),
+                  workers: int = typer.Option(2, "--workers", min=1, help="Processes.")) -> None:
+    """Synthesise the offline mini-corpus: all 20 tasks in every modality they have, real audio from
+    espeak-ng and synthetic notes, labels exact by construction. Cached: a second call is instant."""
+    from llaso_core.data.synth.corpus import synthesize_corpus
+
+    with _bar() as bar:
+        task = bar.add_task("synthesising", total=None)
+
+        def progress(what: str, done: int, total: int) -> None:
+            bar.update(task, description=f"synthesising {what}", completed=done, total=total)
+
+        manifest = synthesize_corpus(out, per_task=per_task, seed=seed, workers=workers, progress=progress)
+    counts = manifest.get("counts", {})
+    console.print(f"mini-corpus in {out}: " + ", ".join(f"{k} {v}" for k, v in counts.get("split", {}).items()))
+
+
+@app.command("convert")
+def convert_command(source: Path = typer.Argument(..., help="A dataset (unified .jsonl / folder, or LLaSO release)."),
+                    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+                    to: str = typer.Option("llaso", "--to", help="llaso (release JSON layout) or unified (jsonl)."),
+                    by_modality: bool = typer.Option(False, "--by-modality",
+                                                     help="LLaSO layout in text_audio/audio_text/pure_audio folders.")
+                    ) -> None:
+    """Convert between the unified sample format and the LLaSO JSON layout (audio paths stay relative
+    to the source folder)."""
+    from llaso_core.data.inspect import open_dataset
+    from llaso_core.data.store import to_llaso_files, write_samples
+
+    if to not in ("llaso", "unified"):
+        fail(f"unknown --to {to!r}; use llaso or unified")
+    try:
+        samples, _, unknown = open_dataset(source)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    if to == "llaso":
+        to_llaso_files(samples, out, by_modality=by_modality)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        for split in ("train", "eval"):
+            write_samples(out / f"{split}.jsonl", [s for s in samples if s.split == split])
+    console.print(f"converted {len(samples)} samples to {to} in {out}")
+    for item in unknown:
+        err_console.print(f"[yellow]not converted:[/] {item['path']}: {item['reason']}", highlight=False)

@@ -1,0 +1,105 @@
+"""``llaso train``: two-stage training over the registered tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import attrs
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from llaso_cli.output import console, err_console, fail
+
+STAGES = {"align": ("align",), "instruct": ("instruct",), "both": ("align", "instruct")}
+
+
+def train_command(
+    tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
+    modalities: str = typer.Option("ta,at,pa", "--modalities", help="Comma-separated modalities."),
+    stage: str = typer.Option("both", "--stage", help="align (projector only), instruct, or both."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files). "
+                                        "Default: the offline mini-corpus."),
+    out: Path = typer.Option(Path("runs/llaso"), "--out", "-o", help="Run folder (config, metrics, checkpoints)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="A config.json to start from."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="cpu (tiny models, CPU-sized batches) or paper "
+                                         "(Whisper-large-v3 + Llama-3.2-3B, the paper's recipe). "
+                                         "Default: cpu without --data, paper with it."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from this checkpoint (e.g. the align stage's "
+                                        "final folder when running --stage instruct)."),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="Encoder plugin id (llaso plugins)."),
+    encoder_checkpoint: Optional[str] = typer.Option(None, "--encoder-checkpoint", help="Path or hub id."),
+    llm: Optional[str] = typer.Option(None, "--llm", help="LLM plugin id."),
+    llm_checkpoint: Optional[str] = typer.Option(None, "--llm-checkpoint", help="Path or hub id."),
+    tune_encoder: Optional[bool] = typer.Option(None, "--tune-encoder/--freeze-encoder",
+                                                help="Train the encoder in the instruct stage too."),
+    micro_batch: Optional[int] = typer.Option(None, "--micro-batch", min=1, help="Samples per forward pass."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop each stage after N steps."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="auto, torch or deepspeed."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+) -> None:
+    """Train an LSLM in two stages (alignment, then instruction tuning). With no arguments: the tiny
+    models on the offline mini-corpus, both stages, on the CPU in a few minutes."""
+    from llaso_core.registry import UnknownNameError
+    from llaso_core.training.config import TrainConfig, cpu_default
+    from llaso_core.training.run import DataError, train
+
+    if stage not in STAGES:
+        fail(f"unknown --stage {stage!r}; use align, instruct or both")
+    preset = preset or ("cpu" if data is None else "paper")
+    if preset not in ("cpu", "paper"):
+        fail(f"unknown --preset {preset!r}; use cpu or paper")
+    if config_file is not None:
+        try:
+            config = TrainConfig.load(config_file)
+        except (OSError, ValueError, TypeError) as exc:
+            fail(f"cannot read --config {config_file}: {exc}")
+    else:
+        config = cpu_default() if preset == "cpu" else _paper_default()
+    model = config.model
+    model = attrs.evolve(model, **{k: v for k, v in {"encoder": encoder, "llm": llm}.items() if v})
+    if encoder_checkpoint:
+        model = attrs.evolve(model, encoder_options={**model.encoder_options, "checkpoint": encoder_checkpoint})
+    if llm_checkpoint:
+        model = attrs.evolve(model, llm_options={**model.llm_options, "checkpoint": llm_checkpoint})
+    instruct, align = config.instruct, config.align
+    if tune_encoder is not None:
+        parts = tuple(p for p in instruct.trainable if p != "encoder") + (("encoder",) if tune_encoder else ())
+        instruct = attrs.evolve(instruct, trainable=parts)
+    if max_steps:
+        instruct, align = attrs.evolve(instruct, max_steps=max_steps), attrs.evolve(align, max_steps=max_steps)
+    overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed}
+    config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, align=align,
+                          instruct=instruct, tasks=tuple(tasks.split(",")), modalities=tuple(modalities.split(",")),
+                          stages=STAGES[stage], **{k: v for k, v in overrides.items() if v is not None})
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=err_console) as bar:
+        bars: dict[str, int] = {}
+
+        def progress(log) -> None:
+            if log.stage not in bars:
+                bars[log.stage] = bar.add_task(f"stage {log.stage}", total=log.total_steps, stats="")
+            bar.update(bars[log.stage], completed=log.step, stats=(
+                f"loss {log.loss:.3f}  lr {log.lr:.2e}  {log.samples_per_s:.1f} samples/s  "
+                f"{log.tokens_per_s:.0f} tok/s"))
+
+        try:
+            results = train(config, progress=progress, announce=lambda m: err_console.print(m, highlight=False),
+                            init=str(init) if init else None)
+        except (DataError, UnknownNameError, FileNotFoundError) as exc:
+            fail(str(exc))
+    table = Table(title=f"training summary ({out})")
+    for column in ("stage", "steps", "first loss", "last loss", "samples", "minutes", "checkpoint"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.stage, str(r.steps), f"{r.first_loss:.3f}", f"{r.last_loss:.3f}", str(r.samples),
+                      f"{r.seconds / 60:.1f}", r.checkpoint)
+    console.print(table)
+
+
+def _paper_default():
+    from llaso_core.model.lslm import LSLMConfig
+    from llaso_core.training.config import TrainConfig
+
+    return TrainConfig(model=LSLMConfig(encoder="whisper", llm="llama", projector_hidden=3072))
