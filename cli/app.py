@@ -6,6 +6,7 @@ import typer
 
 from llaso_cli import data_cmd, tasks_cmd
 from llaso_cli.modalities_cmd import modalities
+from llaso_cli.eval_cmd import eval_command, infer_command
 from llaso_cli.plugins_cmd import plugins
 from llaso_cli.report_cmd import report
 from llaso_cli.score_cmd import score_command
@@ -25,6 +26,8 @@ app.add_typer(data_cmd.app, name="data")
 app.command("score")(score_command)
 app.command("report")(report)
 app.command("train")(train_command)
+app.command("eval")(eval_command)
+app.command("infer")(infer_command)
 
 
 def main() -> None:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from llaso_cli.output import console, err_console
+from rich.markup import escape
+
+from llaso_cli.output import console, fail
 from llaso_core.reports.data import DEFAULT_TITLE
 from llaso_core.reports.load import ResultsError, load_systems
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One error line (never wrapped, paths not read as markup), no traceback, then exit."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def report(

@@ -38,7 +38,7 @@ class PredictionRow:
 class PredictionSet:
     """The predictions of one source: one release file, or one source of a llaso file."""
 
-    name: str  # file name without extension (or "<file>:<source>" for llaso files)
+    name: str  # file name without extension (or "<file>:<source>:<modality>" for llaso files)
     path: Path
     stem: str  # the source stem, e.g. vctk_gender_classification
     rows: tuple[PredictionRow, ...]
@@ -97,18 +97,25 @@ def read_prediction_sets(path: Path, format: Format = "auto") -> list[Prediction
     if format == "llaso-release":
         rows = tuple(_release_row(path, i, r) for i, r in enumerate(records))
         return [PredictionSet(path.name.rsplit(".", 1)[0], path, stem_of(path), rows, format)]
-    groups: dict[str, list[PredictionRow]] = {}
+    groups: dict[tuple[str, str | None], list[PredictionRow]] = {}
     for i, r in enumerate(records):
         try:
-            groups.setdefault(r["source"], []).append(PredictionRow(
+            groups.setdefault((r["source"], r.get("modality")), []).append(PredictionRow(
                 index=int(r.get("index", i)), reference=str(r["reference"]), prediction=r.get("prediction"),
                 human_turn=str(r.get("human_turn", "")), voice=tuple(r.get("voice", ())),
                 modality=r.get("modality")))
         except KeyError as exc:
             raise PredictionFileError(f"{path}: sample {i} has no {exc.args[0]!r} field") from None
     base = path.name.rsplit(".", 1)[0]
-    return [PredictionSet(f"{base}:{stem}" if len(groups) > 1 else base, path, stem, tuple(rows), format)
-            for stem, rows in groups.items()]
+    return [PredictionSet(_set_name(base, stem, modality, len(groups)), path, stem, tuple(rows), format)
+            for (stem, modality), rows in groups.items()]
+
+
+def _set_name(base: str, stem: str, modality: str | None, groups: int) -> str:
+    """One llaso file holds many sources and modalities: each (source, modality) is scored apart."""
+    if groups == 1:
+        return base
+    return f"{base}:{stem}" + (f":{modality}" if modality else "")
 
 
 def _release_row(path: Path, index: int, record: dict[str, Any]) -> PredictionRow:

@@ -269,3 +269,26 @@ QUESTIONS: Pool[Question] = Pool(_question, key=lambda q: q.text)
 
 def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# -- phonemes ----------------------------------------------------------------------------------------
+_BACKEND = None
+
+
+def ipa(text: str) -> str:
+    """phonemizer's IPA of ``text`` (espeak-ng backend, en-us, no stress marks, punctuation
+    dropped, words separated by spaces) -- how the PR targets of the release were made."""
+    global _BACKEND
+    if _BACKEND is None:
+        import logging
+
+        import espeakng_loader
+        from phonemizer.backend import EspeakBackend
+        from phonemizer.backend.espeak.wrapper import EspeakWrapper
+
+        EspeakWrapper.set_library(espeakng_loader.get_library_path())
+        EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
+        quiet = logging.getLogger("llaso.synth.phonemizer")
+        quiet.setLevel(logging.ERROR)
+        _BACKEND = EspeakBackend("en-us", logger=quiet)
+    return _BACKEND.phonemize([text], strip=True)[0]

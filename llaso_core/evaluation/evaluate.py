@@ -1,0 +1,139 @@
+"""``llaso eval``: generate answers for an evaluation set, then score them like ``llaso score``.
+
+Predictions are appended to ``predictions.jsonl`` after every batch (flushed and fsynced): a run
+killed at any point and started again skips what is there (a torn last line is dropped), so no
+sample is answered twice or lost. Under torchrun each rank answers its shard into its own file and
+rank 0 merges them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
+from llaso_core.data.sample import Sample
+from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
+from llaso_core.loader import PluginHost
+
+PREDICTIONS = "predictions.jsonl"
+
+
+def prediction_row(sample: Sample, prediction: str | None, error: str | None = None) -> dict[str, Any]:
+    """A row of llaso's prediction format (what ``llaso score --format llaso`` reads)."""
+    record = sample.to_llaso()
+    row = {"id": sample.id, "task": sample.task, "source": sample.source, "modality": sample.modality,
+           "reference": sample.target, "prediction": prediction,
+           "human_turn": record["conversations"][0]["value"], "voice": record["voice"],
+           "template_id": sample.template_id}
+    if error:
+        row["error"] = error
+    return row
+
+
+def read_done(path: Path) -> dict[str, dict[str, Any]]:
+    """Rows already written, by sample id; a torn last line (a killed writer) is cut off the file."""
+    if not path.exists():
+        return {}
+    rows: dict[str, dict[str, Any]] = {}
+    good = 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            if not line.endswith(b"\n"):
+                break
+            rows.setdefault(row["id"], row)
+            good += len(line)
+    if good != path.stat().st_size:
+        with open(path, "r+b") as handle:
+            handle.truncate(good)
+    return rows
+
+
+class PredictionWriter:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(path, "a", encoding="utf-8")
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def generate_predictions(generator: Generator, samples: list[Sample], root: Path, out: Path, host: PluginHost, *,
+                         options: GenerationOptions = GenerationOptions(),
+                         progress: Callable[[int, int], None] | None = None) -> tuple[Path, AudioReport]:
+    """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun)."""
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    path = out / (PREDICTIONS if world == 1 else f"predictions.rank{rank}.jsonl")
+    done = read_done(path)
+    todo = [s for s in samples[rank::world] if s.id not in done]
+    report = AudioReport()
+    writer = PredictionWriter(path)
+    by_id = {s.id: s for s in todo}
+    requests, failed = [], []
+    for s in todo:
+        waves = [load_audio(root / a.path, AudioPolicy(), sample_id=s.id, report=report) for a in s.audio]
+        if any(w is None for w in waves):
+            failed.append(prediction_row(s, None, error="audio could not be loaded"))
+            continue
+        budget = host.tasks.get(s.task).max_new_tokens if s.task in host.tasks else 64
+        requests.append(Request(s.id, s.query, tuple(w.samples for w in waves), budget))
+    writer.write(failed)
+    total, finished = len(samples[rank::world]), len(done) + len(failed)
+
+    def on_batch(batch: list[Request], texts: list[str]) -> None:
+        nonlocal finished
+        writer.write(prediction_row(by_id[r.id], t) for r, t in zip(batch, texts))
+        finished += len(batch)
+        if progress:
+            progress(finished, total)
+
+    try:
+        if progress:
+            progress(finished, total)
+        generator.generate(requests, options, on_batch=on_batch)
+    finally:
+        writer.close()
+    return path, report
+
+
+def merge_shards(out: Path) -> Path:
+    """Rank files -> one predictions.jsonl (rank 0, after all ranks finished)."""
+    target = out / PREDICTIONS
+    rows = read_done(target)
+    for shard in sorted(out.glob("predictions.rank*.jsonl")):
+        for key, row in read_done(shard).items():
+            rows.setdefault(key, row)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.values()), encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def export_release(predictions: Path, out: Path) -> list[Path]:
+    """Write predictions in the LLaSO release layout (``<stem>_test.json``, prediction under ``answer``)
+    so ``llaso score`` / ``llaso report`` compare them with the published systems."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in read_done(predictions).values():
+        groups.setdefault(row["source"], []).append(
+            {"id": row["id"], "voice": row["voice"],
+             "conversations": [{"from": "human", "value": row["human_turn"]},
+                               {"from": "gpt", "value": row["reference"]}],
+             "answer": row["prediction"]})
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source, records in sorted(groups.items()):
+        path = out / f"{source}_test.json"
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        written.append(path)
+    return written

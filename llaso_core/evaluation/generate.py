@@ -1,0 +1,97 @@
+"""Batched generation: length-sorted batches, left padding, KV cache, greedy by default.
+
+Each query is rendered with the chat template (prompt only), its audio spliced into the audio slots
+exactly as in training, and the LLM generates from the embeddings until ``<|eot_id|>``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+import attrs
+import numpy as np
+import torch
+
+from llaso_core.model.batching import collate, encode
+from llaso_core.model.lslm import LSLM
+from llaso_core.query import Query
+
+
+@attrs.frozen
+class Request:
+    """One thing to answer: a query, its decoded audio (in query order), and a token budget."""
+
+    id: str
+    query: Query
+    waveforms: tuple[np.ndarray, ...]
+    max_new_tokens: int = 64
+
+
+@attrs.frozen
+class GenerationOptions:
+    batch_size: int = 16
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_length: int = 4096
+
+
+class Generator:
+    """Answers requests with an LSLM on one device."""
+
+    def __init__(self, model: LSLM, *, device: torch.device | str | None = None,
+                 dtype: torch.dtype | None = None) -> None:
+        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if dtype is None and device.type == "cuda" and torch.cuda.is_bf16_supported():
+            dtype = torch.bfloat16
+        self.model = model.to(device=device, dtype=dtype or torch.float32).eval()
+        self.device = device
+        self.eot_id = model.tokenizer.convert_tokens_to_ids(model.chat.eot)
+
+    def batches(self, requests: Sequence[Request], batch_size: int) -> Iterator[list[Request]]:
+        """Requests grouped by token budget, then by prompt length (long first), ``batch_size`` at a time."""
+        def cost(r: Request) -> tuple[int, int]:
+            audio = sum(self.model.num_frames(len(w)) for w in r.waveforms)
+            return r.max_new_tokens, audio + len(r.query.segments)
+
+        ordered = sorted(requests, key=cost, reverse=True)
+        for i in range(0, len(ordered), batch_size):
+            yield ordered[i:i + batch_size]
+
+    @torch.inference_mode()
+    def generate_batch(self, batch: Sequence[Request], options: GenerationOptions = GenerationOptions(),
+                       streamer=None) -> list[str]:
+        model = self.model
+        encoded = [encode(r.id, model.chat.render(r.query), model.tokenizer,
+                          [model.num_frames(len(w)) for w in r.waveforms], audio_token_id=model.audio_token_id,
+                          max_length=options.max_length) for r in batch]
+        waves = [w for r in batch for w in r.waveforms]
+        audio = model.encoder.extract(waves) if waves else None
+        tensors = collate(encoded, pad_id=model.tokenizer.pad_token_id, audio=audio, left_pad=True).to(self.device)
+        if tensors.audio_features is not None:
+            tensors.audio_features = tensors.audio_features.to(next(model.parameters()).dtype)
+        embeds = model.embed(tensors)
+        output = model.llm.generate(
+            inputs_embeds=embeds, attention_mask=tensors.attention_mask,
+            max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=options.do_sample,
+            temperature=options.temperature if options.do_sample else None,
+            top_p=options.top_p if options.do_sample else None, eos_token_id=self.eot_id,
+            pad_token_id=model.tokenizer.pad_token_id, streamer=streamer)
+        texts = []
+        for row, request in zip(output, batch):
+            tokens = row[: request.max_new_tokens].tolist()
+            if self.eot_id in tokens:
+                tokens = tokens[: tokens.index(self.eot_id)]
+            texts.append(model.tokenizer.decode(tokens, skip_special_tokens=True).strip())
+        return texts
+
+    def generate(self, requests: Sequence[Request], options: GenerationOptions = GenerationOptions(),
+                 on_batch: Callable[[list[Request], list[str]], None] | None = None) -> dict[str, str]:
+        """Answers by request id; ``on_batch`` is called after every batch (e.g. to append to a file)."""
+        answers: dict[str, str] = {}
+        for batch in self.batches(requests, options.batch_size):
+            texts = self.generate_batch(batch, options)
+            answers.update({r.id: t for r, t in zip(batch, texts)})
+            if on_batch:
+                on_batch(batch, texts)
+        return answers
