@@ -34,6 +34,7 @@ class GenerationOptions:
     temperature: float = 1.0
     top_p: float = 1.0
     max_length: int = 4096
+    min_new_tokens: int = 0  # benchmarks force equal-length answers with this
 
 
 class Generator:
@@ -73,7 +74,8 @@ class Generator:
         embeds = model.embed(tensors)
         output = model.llm.generate(
             inputs_embeds=embeds, attention_mask=tensors.attention_mask,
-            max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=options.do_sample,
+            max_new_tokens=max(r.max_new_tokens for r in batch), min_new_tokens=options.min_new_tokens or None,
+            do_sample=options.do_sample,
             temperature=options.temperature if options.do_sample else None,
             top_p=options.top_p if options.do_sample else None, eos_token_id=self.eot_id,
             pad_token_id=model.tokenizer.pad_token_id, streamer=streamer)

@@ -74,6 +74,7 @@ class TrainConfig:
     log_every: int = 10
     workers: int = 2
     minicorpus_per_task: int = 200
+    save_init: bool = False  # also save the untrained model (<out>/init): a baseline for reports
 
     def stage(self, name: Stage) -> StageConfig:
         return self.align if name == "align" else self.instruct
@@ -99,4 +100,4 @@ def cpu_default(**overrides: Any) -> TrainConfig:
     instruct = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "llm", "encoder"), epochs=3,
                            warmup_ratio=0.03)
     return attrs.evolve(TrainConfig(align=align, instruct=instruct, micro_batch=16, precision="fp32",
-                                    spec_augment=False), **overrides)
+                                    spec_augment=False, save_init=True, workers=1), **overrides)

@@ -92,6 +92,8 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
     model = LSLM.from_pretrained(init, host) if init else build(
         config.model, host, texts=tokenizer_texts(samples, host))
+    if config.save_init:
+        model.save_pretrained(out / "init")
     results = []
     for stage in config.stages:
         wanted = config.stage(stage).tasks

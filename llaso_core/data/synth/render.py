@@ -110,16 +110,19 @@ def stft(x: np.ndarray) -> np.ndarray:
     return np.fft.rfft(frames * _window(), axis=1)
 
 
+def _overlap_add(frames: np.ndarray) -> np.ndarray:
+    """Sum frames (F, N_FFT) placed every HOP samples (N_FFT is a multiple of HOP)."""
+    parts = N_FFT // HOP
+    blocks = np.zeros((len(frames) + parts - 1, HOP))
+    for j in range(parts):
+        blocks[j:j + len(frames)] += frames[:, j * HOP:(j + 1) * HOP]
+    return blocks.reshape(-1)
+
+
 def istft(spec: np.ndarray, length: int) -> np.ndarray:
     frames = np.fft.irfft(spec, N_FFT, axis=1) * _window()
-    total = N_FFT + HOP * (len(frames) - 1)
-    out = np.zeros(total)
-    norm = np.zeros(total)
-    w2 = _window() ** 2
-    for i, frame in enumerate(frames):
-        out[i * HOP:i * HOP + N_FFT] += frame
-        norm[i * HOP:i * HOP + N_FFT] += w2
-    out /= np.maximum(norm, 1e-8)
+    norm = _overlap_add(np.broadcast_to(_window() ** 2, frames.shape))
+    out = _overlap_add(frames) / np.maximum(norm, 1e-8)
     return out[N_FFT // 2:N_FFT // 2 + length]
 
 
@@ -205,17 +208,8 @@ def write(path: Path, samples: np.ndarray) -> float:
     return len(samples) / SAMPLE_RATE
 
 
-_THREADS_SET = False
-
-
 def render_jobs(root: str, jobs: list[tuple[str, Recipe]]) -> list[tuple[str, float]]:
     """Render and write ``(relative path, recipe)`` jobs under ``root``: the worker entry point.
     Returns (relative path, seconds) per job."""
-    global _THREADS_SET
-    if not _THREADS_SET:  # one thread per worker process: the pool provides the parallelism
-        import torch
-
-        torch.set_num_threads(1)
-        _THREADS_SET = True
     base = Path(root)
     return [(rel, write(base / rel, render(recipe))) for rel, recipe in jobs]

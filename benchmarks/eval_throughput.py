@@ -1,0 +1,93 @@
+"""Batched vs one-at-a-time generation with the same model: samples/s and the ratio.
+
+    python benchmarks/eval_throughput.py                 # tiny CPU model (CI scale)
+    python benchmarks/eval_throughput.py --shapes llaso-base --device cuda   # Whisper-large-v3 + Llama-3.2-3B shapes
+
+Both runs answer the same requests with the same number of new tokens (``min_new_tokens`` =
+``max_new_tokens``), so the ratio measures batching (length-sorted batches, left padding, KV cache)
+and nothing else. The untrained model's answers are meaningless; the speed is what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
+from llaso_core.loader import get_host
+from llaso_core.model.llm import LLMBundle
+from llaso_core.model.lslm import LSLM, LSLMConfig, build
+from llaso_core.query import AudioRef, assemble
+
+TEXTS = ["What is the speaker's gender? Choose from: male, female.", "Transcribe the audio.",
+         "Which instrument family plays this note?", "the quick brown fox jumps over the lazy dog"] * 20
+
+
+def tiny_model() -> LSLM:
+    return build(LSLMConfig(), texts=TEXTS)
+
+
+def llaso_base_model() -> LSLM:
+    from llaso_plugins.encoders.whisper import build as whisper
+    from llaso_plugins.llms.tiny import train_tokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    encoder = whisper(config=dict(num_mel_bins=128, d_model=1280, encoder_layers=32, encoder_attention_heads=20,
+                                  encoder_ffn_dim=5120, decoder_layers=1, decoder_attention_heads=20,
+                                  decoder_ffn_dim=5120, max_source_positions=1500))
+    tokenizer = train_tokenizer(TEXTS)
+    config = LlamaConfig(vocab_size=128256, hidden_size=3072, intermediate_size=8192, num_hidden_layers=28,
+                         num_attention_heads=24, num_key_value_heads=8, max_position_embeddings=8192,
+                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id)
+    return LSLM(LSLMConfig(encoder="whisper", llm="llama", projector_hidden=3072), encoder,
+                LLMBundle(LlamaForCausalLM(config), tokenizer))
+
+
+def requests(n: int, seconds: float, new_tokens: int, seed: int = 0) -> list[Request]:
+    rng = np.random.default_rng(seed)
+    ta = get_host().modalities.get("ta")
+    out = []
+    for i in range(n):
+        clip = rng.standard_normal(int(16000 * max(0.5, rng.normal(seconds, seconds / 3)))).astype(np.float32) * 0.1
+        query = assemble(ta, instruction=TEXTS[i % 4], input=AudioRef(f"clip{i}.wav"))
+        out.append(Request(f"r{i}", query, (clip,), new_tokens))
+    return out
+
+
+def timed(generator: Generator, reqs: list[Request], batch_size: int, new_tokens: int) -> float:
+    options = GenerationOptions(batch_size=batch_size, min_new_tokens=new_tokens)
+    start = time.perf_counter()
+    generator.generate(reqs, options)
+    if generator.device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shapes", choices=("tiny", "llaso-base"), default="tiny")
+    parser.add_argument("--samples", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--new-tokens", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=4.0, help="mean clip length")
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    model = tiny_model() if args.shapes == "tiny" else llaso_base_model()
+    generator = Generator(model, device=args.device)
+    reqs = requests(args.samples, args.seconds, args.new_tokens)
+    timed(generator, reqs[:4], args.batch_size, args.new_tokens)  # warm-up
+    batched = timed(generator, reqs, args.batch_size, args.new_tokens)
+    single = timed(generator, reqs, 1, args.new_tokens)
+    print(f"device {generator.device}, shapes {args.shapes}, {args.samples} samples, {args.new_tokens} new tokens, "
+          f"clips ~{args.seconds:g} s, torch threads {torch.get_num_threads()}")
+    print(f"one at a time : {args.samples / single:8.2f} samples/s  ({single:.2f} s)")
+    print(f"batched ({args.batch_size:>3}) : {args.samples / batched:8.2f} samples/s  ({batched:.2f} s)")
+    print(f"ratio         : {single / batched:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
