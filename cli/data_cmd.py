@@ -108,3 +108,34 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
     console.print(f"converted {len(samples)} samples to {to} in {out}")
     for item in unknown:
         err_console.print(f"[yellow]not converted:[/] {item['path']}: {item['reason']}", highlight=False)
+
+
+@app.command("build")
+def build_command(spec: Path = typer.Argument(..., help="A build spec (.json or .toml): inputs with their adapters "
+                                              "(llaso-release, librispeech, nsynth, vocalsound, crema-d, text-qa), "
+                                              "seed, eval fraction, modalities, caps, audio and TTS settings."),
+                  out: Path = typer.Option(..., "--out", "-o", help="Output folder.")) -> None:
+    """Build a training/evaluation mix the LLaSO way: standardised audio, seeded templates (held-out ones
+    for eval), the modality variants each task supports, a split disjoint by source item, a manifest."""
+    from llaso_core.data.build import BuildError, BuildSpec, build_corpus
+
+    try:
+        build_spec = BuildSpec.from_file(spec)
+    except (BuildError, OSError, ValueError) as exc:
+        fail(str(exc) if str(spec) in str(exc) else f"{spec}: {exc}")
+    with _bar() as bar:
+        task = bar.add_task("building", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        try:
+            manifest = build_corpus(build_spec, out, progress=progress)
+        except BuildError as exc:
+            fail(str(exc))
+    counts = manifest["counts"]
+    console.print(f"built {out}: {counts['samples']} samples ("
+                  + ", ".join(f"{k} {v}" for k, v in counts["by_split"].items()) + ")")
+    for problem in manifest["audio_problems"]:
+        err_console.print(f"[yellow]skipped {problem['kind']}:[/] {problem['path']} (sample {problem['sample_id']}) "
+                          f"{problem['detail']}", highlight=False)

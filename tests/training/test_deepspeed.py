@@ -155,6 +155,44 @@ def test_deepspeed_checkpoint_folder_resumes_exactly(tmp_path):
         torch.testing.assert_close(b, a, rtol=0, atol=0, msg=name)
 
 
+def _two_rank_worker(rank, port, out):
+    import os
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    model, engine = toy_engine("deepspeed", 2)
+    norms = []
+    for micro in [s for s in toy_steps(6) if len(s) == 2]:
+        mine = micro[rank::2]  # one micro-batch per rank, as the loop's GroupedBatches deals them
+        tokens = int(engine.all_reduce_sum(sum(int(y.numel()) for _, y in mine)))
+        for batch in mine:
+            loss_sum, _ = engine.forward(batch)
+            engine.backward(loss_sum / tokens)
+        norms.append(engine.step())
+    if rank == 0:
+        torch.save({"model": model.state_dict(), "norms": norms}, out)
+
+
+def test_two_ranks_sum_gradients_over_ranks(tmp_path):
+    """gloo, 2 processes: DeepSpeed averages gradients over ranks; the engine must give the sum (the
+    loop already divides by the tokens of all ranks), i.e. the same step as one process on all data."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_two_rank_worker, args=(port, str(tmp_path / "rank0.pt")), nprocs=2)
+    got = torch.load(tmp_path / "rank0.pt")
+    ref_model, ref = toy_engine("torch")
+    ref_norms = run_steps(ref, [s for s in toy_steps(6) if len(s) == 2])
+    assert got["norms"] == pytest.approx(ref_norms, rel=1e-5)
+    for name, a in ref_model.state_dict().items():
+        torch.testing.assert_close(got["model"][name], a, rtol=0, atol=1e-6, msg=name)
+
+
 # -- the loop on the tone corpus ----------------------------------------------------------------
 def tone_config(out, data, **overrides):
     base = cpu_default(out=str(out), data=str(data), tasks=("SGC",), modalities=("ta",), stages=("instruct",),

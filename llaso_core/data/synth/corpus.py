@@ -39,7 +39,7 @@ GENERATOR = "llaso_core.data.synth"
 VERSION = "1"  #: bump whenever the same (seed, per_task) would give different samples or audio
 EVAL_FRACTION = 0.2
 INSTRUCTION_GAP = 0.3  #: seconds of silence between a spoken instruction and the input clip
-INSTRUCTION_RATE, INSTRUCTION_PITCH = 175, 50
+INSTRUCTION_RATE, INSTRUCTION_PITCH = 190, 50  #: spoken instructions: a little brisk
 MARKER = ".llaso-synth"  #: marks a folder as written by this module (safe to clear)
 
 Progress = Callable[[str, int, int], None]
@@ -108,6 +108,10 @@ def _instruction_speech(text: str, voice: str) -> Recipe:
     return {"kind": "speech", "text": text, "voice": voice, "rate": INSTRUCTION_RATE, "pitch": INSTRUCTION_PITCH}
 
 
+def _instruction_facts(voice: str) -> dict[str, Any]:
+    return {"voice": voice, "rate": INSTRUCTION_RATE, "pitch": INSTRUCTION_PITCH}
+
+
 def _sample(task: TaskSpec, modality: ModalitySpec, ctx: Context, item: Item, sample_id: str,
             seed: int) -> Planned:
     """Put an item into ``modality``'s layout."""
@@ -124,7 +128,7 @@ def _sample(task: TaskSpec, modality: ModalitySpec, ctx: Context, item: Item, sa
             recipe, transcript = item.audio, item.spoken
         else:
             voice = ctx.rng.choice(voices.INSTRUCTION_VOICES)
-            metadata["instruction_voice"] = voice
+            metadata["instruction"] = _instruction_facts(voice)
             recipe = {"kind": "concat", "parts": [_instruction_speech(instruction, voice),
                                                   {"kind": "silence", "seconds": INSTRUCTION_GAP}, item.audio]}
             transcript = instruction
@@ -133,7 +137,8 @@ def _sample(task: TaskSpec, modality: ModalitySpec, ctx: Context, item: Item, sa
         if item.text is None:
             raise ValueError(f"task {task.id}: modality {modality.id} needs a text input")
         voice = ctx.rng.choice(voices.INSTRUCTION_VOICES)
-        metadata["instruction_voice"] = voice
+        metadata = {k: v for k, v in metadata.items() if k not in ("voice", "rate", "pitch")}  # input is text
+        metadata["instruction"] = _instruction_facts(voice)
         recipe = _instruction_speech(instruction, voice)
         query = assemble(modality, instruction=AudioRef(path, instruction), input=item.text)
     else:  # ta: text instruction, audio input

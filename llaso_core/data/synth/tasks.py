@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import attrs
 
-from llaso_core.data.synth import music, pronunciation, text, vocal, voices
+from llaso_core.data.synth import music, pronunciation, text, voices
 from llaso_core.data.synth.dsp import hz_of
 from llaso_core.data.synth.render import Recipe
 from llaso_core.specs import LabelSet, Source, TaskSpec

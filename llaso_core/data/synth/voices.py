@@ -9,15 +9,17 @@ over voiced frames, ``en-us`` base, espeak pitch 50, one 3.5 s sentence):
 male        default 104 Hz, m1 98, m3 110, m7 109, Michael 111, john 105, paul 88,
             david 76, quincy 86, Andy 97, Gene 96, Lee 97, robert 103
 female      f1 181, f2 197, f3 215, f4 182, f5 208, Annie 249, linda 230, steph 185,
-            anika 275, Alicia 256, Andrea 248, belinda 230, aunty 173, grandma 217
+            anika 275, Alicia 256, Andrea 248, belinda 230, grandma 217
 left out    zac (labelled male by espeak, measured 356 Hz), ed (133 Hz, the highest
-            "male"), caleb and whisper/whisperf (unvoiced: no f0)
+            "male"), aunty (173 Hz, the lowest "female": 141 Hz at pitch 38), caleb and
+            whisper/whisperf (unvoiced: no f0)
 ==========  ===========================================================================
 
 espeak's pitch parameter (0-99, 50 default) shifts f0 by about -27 %..+65 % (``en-us``: 75 Hz
 at 0, 103 at 50, 171 at 99; ``en-us+f3``: 162, 217, 340), so gender samples keep pitch within
-:data:`GENDER_PITCH` where the two ranges stay apart (male at most ~130 Hz, female at least
-~165 Hz). The language voices shift f0 by under 4 %. :func:`measure_f0` re-measures a voice.
+:data:`GENDER_PITCH`, where the two ranges stay apart: measured at the extremes, every male
+variant is at most 121 Hz at pitch 62 and every female one at least 160 Hz at pitch 38. The
+language voices shift f0 by under 4 %. :func:`measure_f0` re-measures a voice.
 (``en-gb+f2`` reported as "heard as male" was a voice-selection bug of an older wrapper: with
 the id resolved it measures ~198 Hz.)
 
@@ -64,7 +66,7 @@ ACCENT_LABELS: dict[str, dict[str, str]] = {
 MALE_VARIANTS: tuple[str, ...] = ("", "m1", "m3", "m7", "Michael", "john", "paul", "david", "quincy",
                                   "Andy", "Gene", "Lee", "robert")
 FEMALE_VARIANTS: tuple[str, ...] = ("f1", "f2", "f3", "f4", "f5", "Annie", "linda", "steph", "anika",
-                                    "Alicia", "Andrea", "belinda", "aunty", "grandma")
+                                    "Alicia", "Andrea", "belinda", "grandma")
 VARIANTS: dict[str, tuple[str, ...]] = {"male": MALE_VARIANTS, "female": FEMALE_VARIANTS}
 
 #: measured median f0 (Hz) of each variant on ``en-us`` at pitch 50
@@ -72,7 +74,7 @@ MEASURED_F0: dict[str, float] = {
     "": 104, "m1": 98, "m3": 110, "m7": 109, "Michael": 111, "john": 105, "paul": 88, "david": 76,
     "quincy": 86, "Andy": 97, "Gene": 96, "Lee": 97, "robert": 103,
     "f1": 181, "f2": 197, "f3": 215, "f4": 182, "f5": 208, "Annie": 249, "linda": 230, "steph": 185,
-    "anika": 275, "Alicia": 256, "Andrea": 248, "belinda": 230, "aunty": 173, "grandma": 217,
+    "anika": 275, "Alicia": 256, "Andrea": 248, "belinda": 230, "grandma": 217,
 }
 
 GENDER_PITCH = (38, 62)  #: espeak pitch range for gender samples (keeps the genders apart)
@@ -126,8 +128,8 @@ class Character:
 #: the six speakers of SV (``meld_SV``): distinct timbre, pitch and rate each
 CHARACTERS: tuple[Character, ...] = (
     Character("joey", "en-us-nyc+Andy", 40, 165),
-    Character("ross", "en-us+m3", 56, 182),
-    Character("chandler", "en-us+Michael", 48, 205),
+    Character("ross", "en-us+m3", 64, 170),
+    Character("chandler", "en-us+Michael", 42, 205),
     Character("rachel", "en-us+f3", 54, 178),
     Character("phoebe", "en-us+Annie", 64, 158),
     Character("monica", "en-us+f4", 46, 195),

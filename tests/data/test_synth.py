@@ -1,0 +1,295 @@
+"""The synthetic corpus (llaso_core.data.synth): coverage, labels, audio, splits, cache, determinism.
+
+One small corpus (12 samples per task) is generated once per module with two worker processes;
+a second one with the same seed (in-process) checks determinism.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from llaso_core.data.sample import Sample
+from llaso_core.data.synth import corpus as synth_corpus
+from llaso_core.data.synth import music, pronunciation, synthesize_corpus, voices
+from llaso_core.data.synth.dsp import median_f0, midi_of, to_rate
+from llaso_core.data.synth.tasks import TASKS, age_voice
+from llaso_core.loader import get_host
+from llaso_core.metrics.extract import parse_pssl
+
+PER_TASK = 12
+SEED = 3
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth")
+    calls: list[tuple[str, int, int]] = []
+    manifest = synthesize_corpus(out, per_task=PER_TASK, seed=SEED, workers=2,
+                                 progress=lambda *a: calls.append(a))
+    return out, manifest, calls
+
+
+@pytest.fixture(scope="module")
+def samples(built):
+    out, _, _ = built
+    loaded = {}
+    for split in ("train", "eval"):
+        lines = (out / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        loaded[split] = [Sample.from_dict(json.loads(line)) for line in lines]
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def host():
+    return get_host()
+
+
+def _all(samples):
+    return samples["train"] + samples["eval"]
+
+
+def _input_path(sample: Sample) -> str:
+    """The audio file of a sample (each has exactly one)."""
+    (ref,) = sample.audio
+    return ref.path
+
+
+def _read(out: Path, sample: Sample) -> np.ndarray:
+    data, rate = sf.read(out / _input_path(sample), dtype="float32")
+    assert rate == 16000
+    return data
+
+
+# -- coverage ----------------------------------------------------------------------------------------
+def test_every_task_in_train_and_eval(samples, host):
+    for split in ("train", "eval"):
+        assert {s.task for s in samples[split]} == {t.id for t in host.tasks} == set(TASKS)
+        assert all(s.split == split for s in samples[split])
+
+
+def test_every_listed_modality_in_both_splits(samples, host):
+    for task in host.tasks:
+        for split in ("train", "eval"):
+            got = {s.modality for s in samples[split] if s.task == task.id}
+            assert got == set(task.modalities), (task.id, split)
+    for s in _all(samples):
+        source = host.tasks.get(s.task).source(s.source)
+        assert s.modality in source.modalities  # AQA: each source has one modality
+
+
+def test_counts_and_manifest(built, samples):
+    _, manifest, calls = built
+    everything = _all(samples)
+    assert len(everything) == PER_TASK * len(TASKS) == manifest["counts"]["total"]
+    for task, counts in manifest["counts"]["task"].items():
+        assert sum(counts.values()) == PER_TASK
+        assert counts["eval"] == pytest.approx(PER_TASK * 0.2, abs=2)
+    assert manifest["counts"]["split"] == {"eval": len(samples["eval"]), "train": len(samples["train"])}
+    assert sum(manifest["counts"]["modality"].values()) == len(everything)
+    assert manifest["audio_files"] == len(everything) and manifest["audio_seconds"] > 0
+    assert manifest["seed"] == SEED and manifest["per_task"] == PER_TASK and manifest["elapsed_seconds"] > 0
+    finished = {(task, done) for task, done, total in calls if done == total}
+    assert {t for t, _ in finished} == set(TASKS) and all(d == PER_TASK for _, d in finished)
+
+
+def test_ids_unique(samples):
+    ids = [s.id for s in _all(samples)]
+    assert len(ids) == len(set(ids))
+    paths = [_input_path(s) for s in _all(samples)]
+    assert len(paths) == len(set(paths))
+
+
+# -- targets -----------------------------------------------------------------------------------------
+PSWL_WORD = re.compile(r'For "([a-z]+)", accuracy is (\d+), stress is (\d+), and total score is (\d+)\.')
+EE_TARGET = re.compile(r"^[a-z ]+?( \[[a-z_]+ : [a-z ]+\])+$")
+
+
+def test_targets_valid_for_their_label_sets(samples, host):
+    for s in _all(samples):
+        task = host.tasks.get(s.task)
+        label_set = task.label_set(task.source(s.source).label_set)
+        if label_set.kind == "closed":
+            assert s.target in label_set.labels, (s.id, s.target, label_set.name)
+        elif label_set.kind == "numeric":
+            low, high = label_set.value_range
+            assert s.target.isdigit() and low <= int(s.target) <= high, (s.id, s.target)
+        else:
+            assert s.target.strip(), s.id
+    for s in _all(samples):
+        if s.task == "PSSL":
+            scores = parse_pssl(s.target)
+            assert scores is not None and all(0 <= v <= 10 for v in scores.values())
+            assert s.target.startswith(s.metadata["text"].capitalize() + ". For the sentence: accuracy is ")
+        if s.task == "PSWL":
+            words = PSWL_WORD.findall(s.target)
+            assert [w[0] for w in words] == s.metadata["text"].split()
+        if s.task == "EE":
+            assert EE_TARGET.match(s.target), s.target
+        if s.task == "PR":
+            assert s.target != s.metadata["text"] and " " in s.target  # IPA words
+        if s.task in ("ASR", "SCR"):
+            assert s.target == s.metadata["text"]
+        if s.task == "AR" and s.source == "vocalsound_age_prediction":
+            assert s.target == str(s.metadata["age"])
+
+
+def test_queries_follow_the_modality_layouts(samples, host):
+    pa = host.modalities.get("pa")
+    for s in _all(samples):
+        segments = s.query.segments
+        if s.modality == "pa":
+            assert segments[0].text in (pa.eval_cues if s.split == "eval" else
+                                        tuple(c for c in pa.cues if c not in pa.eval_cues))
+            assert segments[1].audio.transcript  # the spoken instruction (or AQA question)
+        elif s.modality == "at":
+            assert segments[0].audio.transcript and segments[1].text == s.metadata["text"]
+        else:
+            assert s.query.text_of("instruction")
+        if s.template_id is not None:
+            held_out = host.tasks.get(s.task).templates.eval_ids
+            assert (s.template_id in held_out) == (s.split == "eval"), s.id
+        else:
+            assert s.task == "AQA" and s.modality == "pa"
+
+
+# -- audio -------------------------------------------------------------------------------------------
+def test_audio_files_are_16k_mono_pcm16_and_not_silent(built, samples):
+    out, _, _ = built
+    for s in _all(samples):
+        path = out / _input_path(s)
+        info = sf.info(path)
+        assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16"), path
+        data = _read(out, s)
+        assert np.isfinite(data).all() and np.abs(data).max() > 0.02, path
+        assert len(data) > 0.3 * 16000
+
+
+def test_eval_items_disjoint_from_train(samples):
+    by_task: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for s in _all(samples):
+        by_task[s.task][s.split].add(s.metadata["item"])
+    for task, items in by_task.items():
+        assert items["eval"] and not items["eval"] & items["train"], task
+
+
+def test_note_pitch_recovered_from_the_waveform(built, samples):
+    out, _, _ = built
+    notes = [s for s in _all(samples) if s.task in ("IC", "ISC", "PP", "VC") and s.modality == "ta"]
+    hits = 0
+    for s in notes:
+        data = _read(out, s)
+        f0 = median_f0(data[1600:12000])
+        hits += math.isfinite(f0) and midi_of(f0) == s.metadata["midi"]
+        if s.task == "PP":
+            assert s.target == str(s.metadata["midi"])
+    assert hits >= 0.9 * len(notes), f"{hits}/{len(notes)}"
+
+
+def test_velocity_sets_the_peak_level(built, samples):
+    out, _, _ = built
+    for s in samples["train"]:
+        if s.task == "VC" and s.modality == "ta":
+            peak = np.abs(_read(out, s)).max()
+            assert peak == pytest.approx(0.9 * int(s.target) / 127, abs=0.01)
+
+
+def test_sgc_female_voices_measure_higher_than_male(built, samples):
+    out, _, _ = built
+    f0 = defaultdict(list)
+    for s in _all(samples):
+        if s.task == "SGC":
+            data = _read(out, s)
+            if s.modality == "pa":  # the input clip follows the instruction
+                data = data[-int(2.0 * 16000):]
+            f0[s.target].append(median_f0(data, fmin=50, fmax=600))
+    assert f0["male"] and f0["female"]
+    assert min(f0["female"]) > max(f0["male"]), dict(f0)
+
+
+def test_roster_genders_hold_at_the_pitch_extremes():
+    low, high = voices.GENDER_PITCH
+    male = [voices.measure_f0(voices.voice_id("en-us", v), pitch=high) for v in voices.MALE_VARIANTS]
+    female = [voices.measure_f0(voices.voice_id("en-us", v), pitch=low) for v in voices.FEMALE_VARIANTS]
+    assert max(male) < 130 < 150 < min(female), (male, female)
+
+
+# -- cache and determinism ------------------------------------------------------------------------------
+def test_second_call_returns_the_cached_manifest(built):
+    out, manifest, _ = built
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    calls = []
+    again = synthesize_corpus(out, per_task=PER_TASK, seed=SEED, workers=2, progress=lambda *a: calls.append(a))
+    assert again == manifest and not calls
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_same_seed_gives_identical_jsonl(built, tmp_path):
+    out, _, _ = built
+    synthesize_corpus(tmp_path, per_task=PER_TASK, seed=SEED, workers=1)
+    for name in ("train.jsonl", "eval.jsonl"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_other_seed_differs_and_refuses_foreign_folder(tmp_path):
+    first, _ = synth_corpus.plan(4, 0)
+    second, _ = synth_corpus.plan(4, 1)
+    assert [p.sample.to_dict() for p in first] != [p.sample.to_dict() for p in second]
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError):
+        synthesize_corpus(tmp_path, per_task=2, workers=1)
+
+
+# -- building blocks --------------------------------------------------------------------------------------
+def test_allocation_and_split_counts():
+    assert synth_corpus.allocate(200, {"ta": 0.7, "pa": 0.3}) == {"ta": 140, "pa": 60}
+    assert sum(synth_corpus.allocate(200, {"pa": 1, "ta": 1, "at": 1}).values()) == 200
+    assert synth_corpus.allocate(6, {"pa": 1, "ta": 5, "at": 0.01}) == {"pa": 2, "ta": 2, "at": 2}
+    assert synth_corpus.split_counts(60) == {"train": 48, "eval": 12}
+    assert synth_corpus.split_counts(2) == {"train": 1, "eval": 1}
+
+
+@pytest.mark.parametrize("family", music.FAMILIES)
+def test_each_family_renders_its_exact_pitch(family):
+    low, high = music.MIDI_RANGE[family]
+    for midi in (low, (low + high) // 2, high):
+        x = music.render_note(music.Note(family, "acoustic", midi, 100, seed=midi))
+        assert midi_of(median_f0(x[1600:12000])) == midi
+
+
+def test_age_mapping_is_monotone():
+    rates, pitches, shakes = zip(*(age_voice(a) for a in range(13, 100)))
+    assert all(a >= b for a, b in zip(rates, rates[1:])) and rates[0] > rates[-1]
+    assert all(a >= b for a, b in zip(pitches, pitches[1:])) and pitches[0] > pitches[-1]
+    assert all(a <= b for a, b in zip(shakes, shakes[1:]))
+
+
+def test_pronunciation_scores_follow_the_degradation():
+    perfect = pronunciation.read("kate likes fresh apples", 0, random.Random(0))
+    assert perfect.accuracy == perfect.prosodic == 10 and perfect.fluency >= 8
+    assert all(w.total == 10 for w in perfect.words)
+    rng = random.Random(1)
+    poor = [pronunciation.read("peter wants warm bread", 3, rng) for _ in range(20)]
+    assert sum(r.accuracy for r in poor) / 20 < 10 and sum(r.fluency for r in poor) / 20 < 8
+    for r in poor:
+        assert parse_pssl(pronunciation.sentence_target(r)) == {"accuracy": r.accuracy, "proso": r.prosodic,
+                                                                "fluency": r.fluency}
+    spelling, applied = pronunciation.mispronounce("weather", 2, random.Random(0))
+    assert applied == 2 and spelling != "weather"
+
+
+def test_fft_resampler_matches_torchaudio():
+    from llaso_core.data.audio import resample
+
+    t = np.arange(22050) / 22050
+    x = (0.5 * np.sin(2 * np.pi * 440 * t) * np.hanning(len(t))).astype(np.float32)
+    ours, reference = to_rate(x, 22050), resample(x, 22050, 16000)
+    assert len(ours) == len(reference) and np.abs(ours - reference).max() < 1e-3
