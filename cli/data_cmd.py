@@ -65,7 +65,8 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
 def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for the corpus."),
                   per_task: int = typer.Option(200, "--per-task", min=4, help="Samples per task (train + eval)."),
                   seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same corpus)."),
-                  workers: int = typer.Option(2, "--workers", min=1, help="Processes.")) -> None:
+                  workers: int = typer.Option(2, "--workers", min=1, help="Processes."),
+                  tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'.")) -> None:
     """Synthesise the offline mini-corpus: all 20 tasks in every modality they have, real audio from
     espeak-ng and synthetic notes, labels exact by construction. Cached: a second call is instant."""
     from llaso_core.data.synth.corpus import synthesize_corpus
@@ -76,9 +77,9 @@ def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for 
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, description=f"synthesising {what}", completed=done, total=total)
 
-        manifest = synthesize_corpus(out, per_task=per_task, seed=seed, workers=workers, progress=progress)
-    counts = manifest.get("counts", {})
-    console.print(f"mini-corpus in {out}: " + ", ".join(f"{k} {v}" for k, v in counts.get("split", {}).items()))
+        manifest = synthesize_corpus(out, per_task=per_task, seed=seed, workers=workers, progress=progress,
+                                     tasks=None if tasks == "all" else tasks.split(","))
+    console.print(f"mini-corpus in {out}: " + ", ".join(f"{k} {v}" for k, v in manifest["counts"]["split"].items()))
 
 
 @app.command("convert")

@@ -13,6 +13,11 @@ app = typer.Typer(help="Frozen-encoder feature caches (train on cached frames in
                   no_args_is_help=True)
 
 
+@app.callback()
+def features() -> None:
+    """Frozen-encoder feature caches (train on cached frames instead of audio)."""
+
+
 def features_cache(
     model: str = typer.Option(..., "--model", "-m", help="An LSLM checkpoint folder (its encoder is used), or an "
                               "encoder plugin id, optionally with a checkpoint as ID:PATH_OR_HUB_ID "

@@ -172,8 +172,10 @@ def plan_task(task: TaskSpec, modalities: dict[str, ModalitySpec], per_task: int
     return planned
 
 
-def plan(per_task: int, seed: int, host: Any = None) -> tuple[list[Planned], list[str]]:
-    """(every planned sample, ids of registered tasks without a generator)."""
+def plan(per_task: int, seed: int, host: Any = None, tasks: Sequence[str] | None = None
+         ) -> tuple[list[Planned], list[str]]:
+    """(every planned sample, ids of registered tasks without a generator); ``tasks`` limits the corpus
+    to those task ids (all registered tasks when None)."""
     if host is None:
         from llaso_core.loader import get_host
 
@@ -181,7 +183,10 @@ def plan(per_task: int, seed: int, host: Any = None) -> tuple[list[Planned], lis
     modalities = {m.id: m for m in host.modalities}
     planned: list[Planned] = []
     skipped = []
+    wanted = None if tasks is None else {host.tasks.get(t).id for t in tasks}
     for task in host.tasks:
+        if wanted is not None and task.id not in wanted:
+            continue
         if task.id not in TASKS:
             skipped.append(task.id)
             continue
@@ -233,7 +238,8 @@ def _label_distribution(samples: list[Sample]) -> dict[str, Any]:
 
 
 def build_manifest(samples: list[Sample], seconds: dict[str, float], *, seed: int, per_task: int,
-                   workers: int, elapsed: float, skipped: list[str]) -> dict[str, Any]:
+                   workers: int, elapsed: float, skipped: list[str],
+                   requested_tasks: list[str] | None = None) -> dict[str, Any]:
     by_task: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         by_task[s.task].append(s)
@@ -247,7 +253,7 @@ def build_manifest(samples: list[Sample], seconds: dict[str, float], *, seed: in
         "generator": GENERATOR, "version": VERSION, "seed": seed, "per_task": per_task,
         "files": {"train": "train.jsonl", "eval": "eval.jsonl", "audio": "audio"},
         "sample_rate": 16000, "engine": f"espeak-ng {EspeakEngine().version}",
-        "tasks": sorted(by_task), "skipped_tasks": skipped,
+        "tasks": sorted(by_task), "requested_tasks": requested_tasks, "skipped_tasks": skipped,
         "counts": {
             "total": len(samples), "split": count(lambda s: s.split), "modality": count(lambda s: s.modality),
             "source": count(lambda s: s.source),
@@ -261,14 +267,15 @@ def build_manifest(samples: list[Sample], seconds: dict[str, float], *, seed: in
     }
 
 
-def load_cached(out: Path, *, seed: int, per_task: int) -> dict[str, Any] | None:
+def load_cached(out: Path, *, seed: int, per_task: int, tasks: list[str] | None = None) -> dict[str, Any] | None:
     """The manifest of a finished corpus in ``out`` made with these settings, else None."""
     try:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     same = (manifest.get("generator") == GENERATOR and manifest.get("version") == VERSION
-            and manifest.get("seed") == seed and manifest.get("per_task") == per_task)
+            and manifest.get("seed") == seed and manifest.get("per_task") == per_task
+            and manifest.get("requested_tasks") == tasks)
     files_there = all((out / name).is_file() for name in ("train.jsonl", "eval.jsonl"))
     return manifest if same and files_there else None
 
@@ -293,7 +300,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def synthesize_corpus(out: Path, *, per_task: int = 200, seed: int = 0, workers: int = 2,
-                      progress: Progress | None = None) -> dict[str, Any]:
+                      progress: Progress | None = None, tasks: Sequence[str] | None = None) -> dict[str, Any]:
     """Generate (or reuse) the synthetic corpus in ``out`` and return its manifest.
 
     ``out/audio/<TASK>/<id>.wav`` (16 kHz mono 16-bit), ``out/train.jsonl`` and ``out/eval.jsonl``
@@ -301,17 +308,19 @@ def synthesize_corpus(out: Path, *, per_task: int = 200, seed: int = 0, workers:
     When ``out/manifest.json`` already records this version, seed and ``per_task``, it is returned
     without regenerating anything. ``workers`` processes render the audio (<= 1: in this
     process); ``progress(task, done, total)`` is called as each chunk of a task finishes.
+    ``tasks`` limits the corpus to those task ids (default: every registered task).
     Callers running this from a script with ``workers > 1`` need the usual
     ``if __name__ == "__main__":`` guard (workers are spawned).
     """
     out = Path(out)
     if per_task < 1:
         raise ValueError(f"per_task must be at least 1, got {per_task}")
-    cached = load_cached(out, seed=seed, per_task=per_task)
+    task_list = None if tasks is None else sorted(tasks)
+    cached = load_cached(out, seed=seed, per_task=per_task, tasks=task_list)
     if cached is not None:
         return cached
     start = time.perf_counter()
-    planned, skipped = plan(per_task, seed)
+    planned, skipped = plan(per_task, seed, tasks=task_list)
     _prepare(out)
     seconds = render_all(out, planned, workers, progress)
     samples = [p.sample for p in planned]
@@ -319,6 +328,7 @@ def synthesize_corpus(out: Path, *, per_task: int = 200, seed: int = 0, workers:
         lines = [json.dumps(s.to_dict(), ensure_ascii=False) for s in samples if s.split == split]
         _write_text(out / f"{split}.jsonl", "\n".join(lines) + ("\n" if lines else ""))
     manifest = build_manifest(samples, seconds, seed=seed, per_task=per_task, workers=workers,
+                              requested_tasks=task_list,
                               elapsed=time.perf_counter() - start, skipped=skipped)
     _write_text(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return manifest
