@@ -27,6 +27,11 @@ and T the LLM positions processed (``--peak-tflops``, default 989 = H100 bf16 de
 
     python benchmarks/train_throughput.py
     python benchmarks/train_throughput.py --shapes llaso-base --stage both --micro-batch 8 --steps 5
+
+At llaso-base shapes the instruct stage keeps fp32 weights, gradients and AdamW state for the 3.2B
+trainable parameters (~51 GB) on one GPU; with (a)'s full-vocabulary logits a micro-batch of 8 needs
+more than 80 GB (H200), so use ``--micro-batch 4`` on an H100. A variant that runs out of memory is
+reported as such and the others still run.
 """
 
 from __future__ import annotations
@@ -123,12 +128,11 @@ def random_batches(n: int, micro: int, seed: int) -> list[list[int]]:
     return [order[i:i + micro] for i in range(0, n, micro)]
 
 
-def grouped_batches(lengths: list[int], micro: int, seed: int) -> list[list[int]]:
-    from llaso_core.training.data import GroupedBatches
-
-    n = len(lengths)
-    groups = GroupedBatches(lengths, micro_batch=micro, global_batch=n, seed=seed)
-    return [m for m in groups.step(0, 0)]
+def grouped_batches(lengths: list[int], micro: int) -> list[list[int]]:
+    """``GroupedBatches`` with the whole pool as one global batch: sorted by length (longest first),
+    cut into micro-batches (re-implemented: ``llaso_core.training.data`` needs soundfile)."""
+    order = np.argsort(-np.asarray(lengths), kind="stable").tolist()
+    return [order[i:i + micro] for i in range(0, len(order), micro)]
 
 
 # -- timing ---------------------------------------------------------------------------------------
@@ -201,6 +205,10 @@ def run_variant(model, batches, stage: str, *, loss_fn, checkpointing: bool, dev
     return stats
 
 
+def call_model(model, batch):
+    return model(batch)
+
+
 def make_batches(model, encoded, order, *, waves=None, cached=None):
     from llaso_core.model.batching import collate
     from llaso_core.training.features import pad_frames
@@ -229,6 +237,10 @@ def main(argv=None) -> int:
     parser.add_argument("--peak-tflops", type=float, default=989.0, help="peak dense bf16 TFLOP/s (H100: 989)")
     parser.add_argument("--variants", default="a,b,c", help="comma-separated subset of a,b,c")
     parser.add_argument("--ours-checkpointing", action="store_true", help="gradient checkpointing in (b)/(c) too")
+    parser.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="compute dtype: auto = bf16 on a GPU that has it, else fp32")
+    parser.add_argument("--repeat", type=int, default=1, help="run each stage's variants N times, keep the best "
+                        "(a shared or noisy machine)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -239,7 +251,11 @@ def main(argv=None) -> int:
     big = args.shapes == "llaso-base"
     micro = args.micro_batch or (8 if big else 2)
     steps = args.steps or (6 if big else 2)
-    dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+    if args.dtype == "auto":
+        dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+    else:
+        dtype = torch.bfloat16 if args.dtype == "bf16" else None
+    show_mfu = device.type == "cuda" or big
     torch.manual_seed(args.seed)
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -254,6 +270,8 @@ def main(argv=None) -> int:
           f"attention {model.llm.config._attn_implementation}; built in {time.perf_counter() - t_build:.0f} s")
     n_llm = sum(p.numel() for p in model.llm.parameters()) + sum(p.numel() for p in model.projector.parameters())
     n_enc = sum(p.numel() for p in model.encoder.parameters())
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
     print(f"parameters: encoder {n_enc / 1e6:.0f}M, LLM + projector {n_llm / 1e6:.0f}M")
 
     featurizer = model.encoder.featurizer
@@ -261,7 +279,7 @@ def main(argv=None) -> int:
     our_encoded = encode_samples(model, waves, texts, featurizer.num_frames)
     our_lengths = [len(e.input_ids) for e in our_encoded]
     rand = random_batches(n, micro, args.seed)
-    grouped = grouped_batches(our_lengths, micro, args.seed)
+    grouped = grouped_batches(our_lengths, micro)
     wanted = set(args.variants.split(","))
     stages = ("align", "instruct") if args.stage == "both" else (args.stage,)
 
@@ -285,26 +303,36 @@ def main(argv=None) -> int:
 
     results = {}
     for stage in stages:
-        for variant in ("a", "b", "c"):
+        for variant in [v for _ in range(args.repeat) for v in ("a", "b", "c")]:
             if variant not in wanted:
                 continue
+            mode = "pad30" if variant == "a" else "trim"
+            model.encoder.length_mode = mode
+            model.encoder.featurizer = attrs_evolve(featurizer, length_mode=mode)
             if variant == "a":
-                model.encoder.length_mode = "pad30"
-                model.encoder.featurizer = attrs_evolve(featurizer, length_mode="pad30")
                 batches = make_batches(model, ref_encoded, rand, waves=waves)
-                stats = run_variant(model, batches, stage, loss_fn=reference_loss, checkpointing=True,
-                                    device=device, dtype=dtype, warmup=args.warmup)
+            elif variant == "b":
+                batches = make_batches(model, our_encoded, grouped, waves=waves)
             else:
-                model.encoder.length_mode = "trim"
-                model.encoder.featurizer = attrs_evolve(featurizer, length_mode="trim")
-                batches = (make_batches(model, our_encoded, grouped, waves=waves) if variant == "b"
-                           else make_batches(model, our_encoded, grouped, cached=cached))
-                stats = run_variant(model, batches, stage, loss_fn=lambda m, b: m(b),
-                                    checkpointing=args.ours_checkpointing, device=device, dtype=dtype,
-                                    warmup=args.warmup)
-            del batches
-            results[(stage, variant)] = stats
-            report(stage, variant, stats, results.get((stage, "a")), n_llm, args.peak_tflops, big)
+                batches = make_batches(model, our_encoded, grouped, cached=cached)
+            try:
+                stats = run_variant(model, batches, stage, loss_fn=reference_loss if variant == "a" else call_model,
+                                    checkpointing=variant == "a" or args.ours_checkpointing, device=device,
+                                    dtype=dtype, warmup=args.warmup)
+            except torch.cuda.OutOfMemoryError:
+                print(f"[{stage:8s}] {NAMES[variant]:56s} out of GPU memory (try a smaller --micro-batch)",
+                      flush=True)
+                model.zero_grad(set_to_none=True)
+                continue
+            finally:
+                del batches
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+            best = results.get((stage, variant))
+            if best is None or stats["samples"] / stats["seconds"] > best["samples"] / best["seconds"]:
+                results[(stage, variant)] = stats
+    for (stage, variant), stats in results.items():
+        report(stage, variant, stats, results.get((stage, "a")), n_llm, args.peak_tflops, show_mfu)
     if args.json:
         args.json.write_text(json.dumps({f"{s}/{v}": r for (s, v), r in results.items()}, indent=2) + "\n")
     return 0
@@ -315,14 +343,14 @@ NAMES = {"a": "(a) reference: pad30, GC, full logits, random batches",
          "c": "(c) llaso + cached encoder frames"}
 
 
-def report(stage, variant, stats, ref, n_llm, peak_tflops, big) -> None:
+def report(stage, variant, stats, ref, n_llm, peak_tflops, show_mfu) -> None:
     s = stats["seconds"] or math.nan
     sps, tps, sup = stats["samples"] / s, stats["llm_tokens"] / s, stats["supervised"] / s
     line = (f"[{stage:8s}] {NAMES[variant]:56s} {sps:8.2f} samples/s {tps:10.0f} LLM tok/s "
             f"{sup:8.0f} sup tok/s")
     if ref is not None and variant != "a":
         line += f"  x{sps / (ref['samples'] / ref['seconds']):.2f} samples/s vs (a)"
-    if big:
+    if show_mfu:
         mfu = 6 * n_llm * stats["llm_tokens"] / s / (peak_tflops * 1e12)
         line += f"  MFU~{100 * mfu:.0f}%"
     if "peak_gib" in stats:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from llaso_cli import data_cmd, tasks_cmd
+from llaso_cli import data_cmd, features_cmd, tasks_cmd
 from llaso_cli.modalities_cmd import modalities
 from llaso_cli.eval_cmd import eval_command, infer_command
 from llaso_cli.plugins_cmd import plugins
@@ -23,6 +23,7 @@ app.command("plugins")(plugins)
 app.command("modalities")(modalities)
 app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(data_cmd.app, name="data")
+app.add_typer(features_cmd.app, name="features")
 app.command("score")(score_command)
 app.command("report")(report)
 app.command("train")(train_command)

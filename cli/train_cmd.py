@@ -38,6 +38,9 @@ def train_command(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop each stage after N steps."),
     backend: Optional[str] = typer.Option(None, "--backend", help="auto, torch or deepspeed."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    feature_cache: Optional[Path] = typer.Option(None, "--feature-cache", help="Train on a frozen encoder's cached "
+                                                 "frames (see `llaso features cache`); clips not cached yet are "
+                                                 "encoded once."),
 ) -> None:
     """Train an LSLM in two stages (alignment, then instruction tuning). With no arguments: the tiny
     models on the offline mini-corpus, both stages, on the CPU in a few minutes."""
@@ -69,7 +72,8 @@ def train_command(
         instruct = attrs.evolve(instruct, trainable=parts)
     if max_steps:
         instruct, align = attrs.evolve(instruct, max_steps=max_steps), attrs.evolve(align, max_steps=max_steps)
-    overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed}
+    overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed,
+                 "feature_cache": str(feature_cache) if feature_cache else None}
     config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, align=align,
                           instruct=instruct, tasks=tuple(tasks.split(",")), modalities=tuple(modalities.split(",")),
                           stages=STAGES[stage], **{k: v for k, v in overrides.items() if v is not None})

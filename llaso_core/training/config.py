@@ -32,6 +32,7 @@ class StageConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     max_steps: int | None = None
+    max_minutes: float | None = None  # stop (and save) when the stage has run this long
 
     def __attrs_post_init__(self) -> None:
         unknown = set(self.trainable) - {"projector", "llm", "encoder"}

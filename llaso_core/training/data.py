@@ -68,6 +68,9 @@ class TrainingSet(torch.utils.data.Dataset):
         text = sum(len(getattr(s, "text", "")) for s in sample.query.segments) + len(sample.target)
         return positions + text // 4
 
+    def collator(self, pad_id: int, *, augment: bool, seed: int) -> "Collator":
+        return Collator(self.featurizer, pad_id, augment=augment, seed=seed)
+
     def __getitem__(self, i: int) -> Item | None:
         sample = self.samples[i]
         waves = []
@@ -158,4 +161,7 @@ class GroupedBatches:
         group = order[step * self.global_batch:(step + 1) * self.global_batch]
         group = group[np.argsort(-self.lengths[group], kind="stable")]
         micro = [group[i:i + self.micro_batch].tolist() for i in range(0, len(group), self.micro_batch)]
+        # every rank must take the same number of micro-batches (collectives would wait forever):
+        # at an epoch's end up to world - 1 trailing micro-batches are left out
+        micro = micro[: len(micro) - len(micro) % self.world] if self.world > 1 else micro
         return micro[self.rank::self.world]

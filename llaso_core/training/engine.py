@@ -66,7 +66,9 @@ class TorchEngine:
             return self.model(batch)
 
     def backward(self, loss: torch.Tensor) -> None:
-        loss.backward()
+        # DDP averages gradients over ranks; the loop's loss is already normalised by the whole step's
+        # tokens on all ranks, so undo the average to get the plain sum.
+        (loss * self.world_size if self.world_size > 1 else loss).backward()
 
     def step(self) -> float:
         norm = torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip) if self.grad_clip else torch.tensor(0.0)

@@ -28,16 +28,18 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import attrs
 import numpy as np
 import torch
 
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
-from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
-from llaso_core.data.sample import Sample
 from llaso_core.model.batching import Batch, Encoded, collate, encode
+
+if TYPE_CHECKING:  # llaso_core.data.audio needs soundfile: imported where audio is read
+    from llaso_core.data.audio import AudioPolicy, AudioReport
+    from llaso_core.data.sample import Sample
 
 CACHE_VERSION = 1
 MANIFEST = "manifest.json"
@@ -103,7 +105,10 @@ def _stat(path: Path) -> tuple[int, int]:
 class FeatureCache:
     """The cache of one encoder under ``root``; picklable (memory maps reopen in each process)."""
 
-    def __init__(self, root: str | Path, fingerprint: str, *, policy: AudioPolicy = AudioPolicy()) -> None:
+    def __init__(self, root: str | Path, fingerprint: str, *, policy: AudioPolicy | None = None) -> None:
+        from llaso_core.data.audio import AudioPolicy
+
+        policy = policy or AudioPolicy()
         self.root = Path(root)
         self.fingerprint = fingerprint
         self.folder = self.root / fingerprint
@@ -116,7 +121,7 @@ class FeatureCache:
 
     @classmethod
     def for_encoder(cls, root: str | Path, encoder: torch.nn.Module, encoder_id: str | None = None, *,
-                    policy: AudioPolicy = AudioPolicy()) -> "FeatureCache":
+                    policy: AudioPolicy | None = None) -> "FeatureCache":
         return cls(root, encoder_fingerprint(encoder, encoder_id), policy=policy)
 
     # -- reading -------------------------------------------------------------------------------
@@ -199,6 +204,8 @@ class FeatureCache:
         """Encode every file of ``paths`` not cached yet: sorted by length, ``batch_size`` clips per
         encoder call, under ``torch.inference_mode`` (``dtype``: an autocast dtype, e.g. bf16 on GPU).
         Files whose audio cannot be loaded are counted in the report and left out."""
+        from llaso_core.data.audio import AudioReport, load_audio
+
         started = time.perf_counter()
         if encoder_fingerprint(encoder, encoder_id) != self.fingerprint:
             raise ValueError(f"this encoder's fingerprint is not {self.fingerprint} (the cache it was opened for)")
@@ -384,6 +391,10 @@ class CachedTrainingSet(torch.utils.data.Dataset):
         text = sum(len(getattr(s, "text", "")) for s in sample.query.segments) + len(sample.target)
         return positions + text // 4
 
+    def collator(self, pad_id: int, **_: object) -> "CachedCollator":
+        """No SpecAugment: the encoder input is not seen again."""
+        return CachedCollator(pad_id)
+
     def __getitem__(self, i: int) -> CachedItem:
         sample = self.samples[i]
         frames = tuple(self.cache.frames([self.root / ref.path for ref in sample.audio]))
@@ -412,7 +423,7 @@ class CachedCollator:
 
 
 def cache_for_model(root: str | Path, model, encoder_id: str | None = None, *,
-                    policy: AudioPolicy = AudioPolicy()) -> FeatureCache:
+                    policy: AudioPolicy | None = None) -> FeatureCache:
     """The cache of ``model.encoder`` (an LSLM) under ``root``."""
     return FeatureCache.for_encoder(root, model.encoder, encoder_id or model.config.encoder, policy=policy)
 

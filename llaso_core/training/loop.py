@@ -22,7 +22,7 @@ import torch
 
 from llaso_core.model.lslm import LSLM
 from llaso_core.training.config import StageConfig, TrainConfig
-from llaso_core.training.data import Collator, GroupedBatches, TrainingSet
+from llaso_core.training.data import GroupedBatches, TrainingSet
 from llaso_core.training.engine import TorchEngine
 
 PARTS = {"projector": "projector", "llm": "llm", "encoder": "encoder"}
@@ -99,8 +99,7 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
     total = stage.max_steps or max(1, math.ceil(stage.epochs * batches.steps_per_epoch))
     engine = make_engine(config, model, params, stage, total)
     model.encoder.train("encoder" in stage.trainable)
-    collator = Collator(model.encoder.featurizer, model.tokenizer.pad_token_id,
-                        augment=config.spec_augment and config.feature_cache is None, seed=config.seed)
+    collator = dataset.collator(model.tokenizer.pad_token_id, augment=config.spec_augment, seed=config.seed)
     start_step, first_loss = 0, None
     state_path = out / STATE_FILE
     if resume and state_path.exists():
@@ -143,10 +142,18 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         done = step + 1
         if engine.rank == 0 and (done % config.save_every == 0 or done == total or done == stop_after):
             _save_state(state_path, engine, done, first_loss)
+        out_of_time = stage.max_minutes is not None and time.perf_counter() - started > 60 * stage.max_minutes
+        if out_of_time and done < total:
+            if engine.rank == 0:
+                _save_state(state_path, engine, done, first_loss)
+            total = done
+            break
         if stop_after is not None and done >= stop_after and done < total:
             return StageResult(stage_name, done, first_loss, last_loss, samples_done,
                                time.perf_counter() - started, "", dropped)
     final = out / "final"
+    if hasattr(engine, "release"):  # DeepSpeed: gather the weights back into the module
+        engine.release()
     if engine.rank == 0:
         model.save_pretrained(final)
     return StageResult(stage_name, total, first_loss, last_loss, samples_done, time.perf_counter() - started,

@@ -10,6 +10,7 @@ from typing import Callable
 import attrs
 import torch
 
+from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.audio import AudioPolicy, validate_audio
 from llaso_core.data.sample import Sample
 from llaso_core.loader import PluginHost, get_host
@@ -100,18 +101,37 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         stage_samples = [s for s in samples if wanted is None or s.task in set(wanted)]
         if not stage_samples:
             raise DataError(f"stage {stage}: no samples of tasks {wanted} in the data")
-        dataset = TrainingSet(stage_samples, root, tokenizer=model.tokenizer, featurizer=model.encoder.featurizer,
-                              frame_stack=model.projector.stack, audio_token_id=model.audio_token_id,
-                              max_length=config.max_length)
+        dataset = make_dataset(config, model, stage_samples, root, announce)
         announce(f"stage {stage}: {len(stage_samples)} samples, trainable {', '.join(config.stage(stage).trainable)}")
         results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress))
     (out / "summary.json").write_text(json.dumps([attrs.asdict(r) for r in results], indent=2) + "\n")
     return results
 
 
-def tokenizer_texts(samples: list[Sample], host: PluginHost) -> list[str]:
-    """What a freshly trained tokenizer should cover: targets, instructions, all templates and labels."""
-    texts = [s.target for s in samples]
+def make_dataset(config: TrainConfig, model: LSLM, samples: list[Sample], root: Path,
+                 announce: Callable[[str], None]):
+    """Audio decoded on the fly, or (``feature_cache``) the frozen encoder's cached frames, encoding
+    any clip not cached yet once."""
+    common = dict(tokenizer=model.tokenizer, frame_stack=model.projector.stack,
+                  audio_token_id=model.audio_token_id, max_length=config.max_length)
+    if config.feature_cache is None:
+        return TrainingSet(samples, root, featurizer=model.encoder.featurizer, **common)
+    from llaso_core.training.features import CachedTrainingSet, cache_for_model, sample_audio_paths
+
+    if any("encoder" in config.stage(s).trainable for s in config.stages):
+        raise DataError("a feature cache needs a frozen encoder; drop 'encoder' from the stages' trainable parts "
+                        "(--freeze-encoder)")
+    cache = cache_for_model(config.feature_cache, model)
+    report = cache.build(model.encoder, sample_audio_paths(samples, root), encoder_id=config.model.encoder)
+    announce(f"feature cache {cache.folder}: {report.clips} clips encoded now, {report.already} cached, "
+             f"{report.problems} unreadable")
+    return CachedTrainingSet(samples, root, cache, **common)
+
+
+def tokenizer_texts(samples: list[Sample], host: PluginHost, chat: ChatTemplate = LLASO_CHAT) -> list[str]:
+    """What a freshly trained tokenizer should cover: the system prompt (once per sample, so it
+    compresses as often as it is seen), targets, instructions, all templates and labels."""
+    texts = [chat.system] * len(samples) + [s.target for s in samples]
     texts += [seg.text for s in samples for seg in s.query.segments if hasattr(seg, "text")]
     for task in host.tasks:
         texts += [t.text for t in task.templates.templates]

@@ -13,7 +13,7 @@ DEFAULT_ARCHITECTURE = dict(hidden_size=192, intermediate_size=512, num_hidden_l
                             num_key_value_heads=4, max_position_embeddings=2048, tie_word_embeddings=True)
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 384):
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     """A byte-level BPE over ``texts`` (any string stays encodable) carrying the chat tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -29,7 +29,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 384):
                                    pad_token="<pad>", additional_special_tokens=list(LLASO_CHAT.special_tokens))
 
 
-def build(checkpoint: str | None = None, *, texts: Iterable[str] | None = None, vocab_size: int = 384,
+def build(checkpoint: str | None = None, *, texts: Iterable[str] | None = None, vocab_size: int = 1024,
           config: dict | None = None, tokenizer=None, **_: object) -> LLMBundle:
     """From ``checkpoint`` (a transformers folder) or fresh: a Llama with ``config`` (defaults: 2 layers,
     192 wide) and ``tokenizer``, or a tokenizer trained on ``texts``."""

