@@ -34,7 +34,12 @@ def eval_command(
 ) -> None:
     """Evaluate a checkpoint: batched generation (resumable: re-run the same command after a crash),
     then extraction, judging and scoring as `llaso score`, and the report."""
-    from llaso_core.evaluation.evaluate import export_release as export, generate_predictions, merge_shards
+    from llaso_core.evaluation.evaluate import (
+        export_release as export,
+        generate_predictions,
+        merge_shards,
+        wait_for_ranks,
+    )
     from llaso_core.evaluation.generate import GenerationOptions, Generator
     from llaso_core.evaluation.judging import JudgeOptions
     from llaso_core.evaluation.results import write_results
@@ -70,6 +75,8 @@ def eval_command(
         path, audio = generate_predictions(generator, samples, root, out, host,
                                            options=GenerationOptions(batch_size=batch_size),
                                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if not wait_for_ranks():
+        return  # rank 0 merges the shards and scores
     if path.name != "predictions.jsonl":
         path = merge_shards(out)
     if audio.problem_total:

@@ -107,6 +107,19 @@ def generate_predictions(generator: Generator, samples: list[Sample], root: Path
     return path, report
 
 
+def wait_for_ranks() -> bool:
+    """Under torchrun, wait until every rank has answered its shard; True on the rank that merges
+    and scores (rank 0), and always True in a single process."""
+    if int(os.environ.get("WORLD_SIZE", 1)) == 1:
+        return True
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("gloo")  # only a barrier is needed, whatever the devices
+    dist.barrier()
+    return dist.get_rank() == 0
+
+
 def merge_shards(out: Path) -> Path:
     """Rank files -> one predictions.jsonl (rank 0, after all ranks finished)."""
     target = out / PREDICTIONS

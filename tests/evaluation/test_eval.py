@@ -80,3 +80,18 @@ def test_eval_errors_are_clear(setup, tmp_path):
     assert result.exit_code == 2 and "not a llaso checkpoint" in result.output
     result = CliRunner().invoke(app, eval_args(root, tmp_path / "o", "--judge", "gpt"))
     assert result.exit_code == 2 and "unknown --judge" in result.output
+
+
+def test_torchrun_shards_the_samples_and_rank_zero_merges(setup, tmp_path):
+    root, samples = setup
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29531",
+           "-m", "llaso_cli", *eval_args(root, out, "--batch-size", "4")]
+    finished = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    shards = {p.name: len(p.read_text().splitlines()) for p in out.glob("predictions.rank*.jsonl")}
+    assert shards == {"predictions.rank0.jsonl": 20, "predictions.rank1.jsonl": 20}
+    ids = [json.loads(l)["id"] for l in (out / "predictions.jsonl").read_text().splitlines()]
+    assert sorted(ids) == sorted(s.id for s in samples)
+    assert json.loads((out / "results.json").read_text())["tasks"]["SGC"]["metrics"]["acc"]["n"] == 40

@@ -1,0 +1,100 @@
+"""The LSLM: audio slots, loss masks, batch invariance, checkpoints, and the encoders' frame counts."""
+
+import numpy as np
+import pytest
+import torch
+
+from llaso_core.chat import LLASO_CHAT
+from llaso_core.loader import get_host
+from llaso_core.model.batching import IGNORE, SampleError, collate, encode
+from llaso_core.model.lslm import LSLM, LSLMConfig, build
+from llaso_core.query import AudioRef, assemble
+
+TEXTS = ["What is the speaker's gender? male female", "Transcribe the audio please."] * 30
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build(LSLMConfig(), texts=TEXTS).eval()
+
+
+def waves(*seconds, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(int(16000 * s)).astype(np.float32) * 0.1 for s in seconds]
+
+
+def encoded(model, sample_id, wave, answer, max_length=2048):
+    query = assemble(get_host().modalities.get("ta"), instruction="What is the speaker's gender?",
+                     input=AudioRef("x.wav"))
+    return encode(sample_id, LLASO_CHAT.render(query, answer), model.tokenizer, [model.num_frames(len(wave))],
+                  audio_token_id=model.audio_token_id, max_length=max_length)
+
+
+def test_audio_slots_and_answer_only_labels(model):
+    [wave] = waves(1.5)
+    e = encoded(model, "s", wave, "Female.")
+    slots = [i for i, t in enumerate(e.input_ids) if t == model.audio_token_id]
+    assert len(slots) == model.num_frames(len(wave)) == e.frames[0]
+    assert slots == list(range(e.slot_starts[0], e.slot_starts[0] + e.frames[0]))
+    supervised = [t for t in e.labels if t != IGNORE]
+    assert model.tokenizer.decode(supervised) == "Female.<|eot_id|>"
+    assert all(label == IGNORE for label in e.labels[: e.slot_starts[0] + e.frames[0]])
+
+
+def test_truncation_rules(model):
+    [wave] = waves(1.0)
+    full = encoded(model, "s", wave, "Female. " * 40)
+    cut = encoded(model, "s", wave, "Female. " * 40, max_length=len(full.input_ids) - 5)
+    assert cut.truncated and any(label != IGNORE for label in cut.labels)
+    prompt_only = len([l for l in full.labels if l == IGNORE])
+    with pytest.raises(SampleError, match="answer would be truncated away"):
+        encoded(model, "s-long", wave, "Female.", max_length=prompt_only - 3)
+
+
+def test_a_sample_scores_the_same_alone_and_in_a_padded_batch(model):
+    w = waves(1.0, 2.7, seed=1)
+    items = [encoded(model, f"s{i}", wave, ans) for i, (wave, ans) in enumerate(zip(w, ["Male.", "Female."]))]
+    with torch.no_grad():
+        batch = collate(items, pad_id=model.tokenizer.pad_token_id, audio=model.encoder.extract(w))
+        together, n_together = model(batch)
+        alone = [model(collate([it], pad_id=model.tokenizer.pad_token_id, audio=model.encoder.extract([wave])))
+                 for it, wave in zip(items, w)]
+    assert n_together == sum(n for _, n in alone)
+    torch.testing.assert_close(together, sum(loss for loss, _ in alone), rtol=1e-4, atol=1e-4)
+
+
+def test_checkpoint_round_trip(model, tmp_path):
+    w = waves(1.2)
+    batch = collate([encoded(model, "s", w[0], "Male.")], pad_id=model.tokenizer.pad_token_id,
+                    audio=model.encoder.extract(w))
+    model.save_pretrained(tmp_path / "ckpt")
+    assert {p.name for p in (tmp_path / "ckpt").iterdir()} >= {"llaso_config.json", "model.safetensors", "tokenizer"}
+    again = LSLM.from_pretrained(tmp_path / "ckpt").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(batch)[0], again(batch)[0])
+    with pytest.raises(FileNotFoundError, match="not a llaso checkpoint"):
+        LSLM.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("length_mode", ["trim", "pad30"])
+def test_whisper_encoder_frames_match_their_count_and_ignore_batch_neighbours(length_mode):
+    from llaso_plugins.encoders.whisper import build as whisper
+
+    torch.manual_seed(0)
+    encoder = whisper(config=dict(num_mel_bins=128, d_model=64, encoder_layers=2, encoder_attention_heads=4,
+                                  encoder_ffn_dim=128, decoder_layers=1, decoder_attention_heads=4,
+                                  decoder_ffn_dim=64, max_source_positions=1500), length_mode=length_mode).eval()
+    short, long = waves(3.0, 7.2, seed=2)
+    with torch.no_grad():
+        frames, lengths = encoder(*encoder.extract([short, long]))
+        alone, alone_lengths = encoder(*encoder.extract([short]))
+    assert lengths.tolist() == [encoder.num_frames(len(short)), encoder.num_frames(len(long))] == [150, 360]
+    assert frames.shape[1] == (1500 if length_mode == "pad30" else 360)
+    torch.testing.assert_close(frames[0, :150], alone[0, :150], rtol=1e-4, atol=1e-4)
+
+
+def test_frame_stacking_shortens_the_audio(model):
+    torch.manual_seed(0)
+    stacked = build(LSLMConfig(frame_stack=4), texts=TEXTS)
+    assert stacked.num_frames(16000) == -(-model.num_frames(16000) // 4)
