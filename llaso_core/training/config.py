@@ -98,7 +98,7 @@ class TrainConfig:
 def cpu_default(**overrides: Any) -> TrainConfig:
     """The embedded default: mini-corpus, tiny encoder (trainable: it starts random) and tiny LLM."""
     align = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "encoder"), tasks=("ASR",), epochs=1)
-    instruct = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "llm", "encoder"), epochs=3,
+    instruct = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "llm", "encoder"), epochs=2,
                            warmup_ratio=0.03)
     return attrs.evolve(TrainConfig(align=align, instruct=instruct, micro_batch=16, precision="fp32",
                                     spec_augment=False, save_init=True, workers=1), **overrides)
