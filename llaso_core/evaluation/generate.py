@@ -78,7 +78,7 @@ class Generator:
             do_sample=options.do_sample,
             temperature=options.temperature if options.do_sample else None,
             top_p=options.top_p if options.do_sample else None, eos_token_id=self.eot_id,
-            pad_token_id=model.tokenizer.pad_token_id, streamer=streamer)
+            pad_token_id=model.tokenizer.pad_token_id, streamer=streamer, cache_implementation="static")
         texts = []
         for row, request in zip(output, batch):
             tokens = row[: request.max_new_tokens].tolist()
