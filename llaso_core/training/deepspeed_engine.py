@@ -42,7 +42,7 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
-from llaso_core.training.engine import autocast_dtype, cosine_schedule, pick_device
+from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_schedule, pick_device
 
 AUTO = "auto"
 BUCKET = int(5e8)
@@ -227,11 +227,7 @@ class DeepSpeedEngine:
         return self.scheduler.get_last_lr()[0]
 
     def all_reduce_sum(self, value: float) -> float:
-        if self.world_size == 1:
-            return value
-        tensor = torch.tensor([float(value)], device=self.device, dtype=torch.float64)
-        torch.distributed.all_reduce(tensor)
-        return float(tensor.item())
+        return all_reduce_sum(value, self.world_size, self.device)
 
     # -- weights ------------------------------------------------------------------------------
     def release(self) -> None:

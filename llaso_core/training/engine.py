@@ -44,6 +44,15 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return None
 
 
+def all_reduce_sum(value: float, world_size: int, device: torch.device) -> float:
+    """Sum of a host number over ranks (one small collective per step); ``value`` itself in one process."""
+    if world_size == 1:
+        return value
+    tensor = torch.tensor([float(value)], device=device, dtype=torch.float64)
+    torch.distributed.all_reduce(tensor)
+    return float(tensor.item())
+
+
 class TorchEngine:
     def __init__(self, model: nn.Module, params: Iterable[nn.Parameter], *, lr: float, weight_decay: float,
                  grad_clip: float, total_steps: int, warmup_ratio: float, precision: str = "auto") -> None:
@@ -81,12 +90,7 @@ class TorchEngine:
         return self.scheduler.get_last_lr()[0]
 
     def all_reduce_sum(self, value: float) -> float:
-        """Sum of ``value`` over ranks (a host number; one small collective per step)."""
-        if self.world_size == 1:
-            return value
-        tensor = torch.tensor([float(value)], device=self.device, dtype=torch.float64)
-        torch.distributed.all_reduce(tensor)
-        return float(tensor.item())
+        return all_reduce_sum(value, self.world_size, self.device)
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),

@@ -16,8 +16,9 @@ EXAMPLE = REPO / "examples" / "llaso-plugin-example"
 
 
 def pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args],
-                   check=True, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def llaso(site: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -88,7 +89,9 @@ def test_wheel_installs_no_top_level_plugins_or_cli(tmp_path):
     # Build from a copy: an in-tree build leaves a stale llaso.egg-info that importlib.metadata would
     # find on sys.path (the current directory) before the installed distribution.
     source = tmp_path / "src"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "runs"))
+    top_level_junk = {".venv", ".git", "build", "runs", "llaso.egg-info"}
+    shutil.copytree(REPO, source, ignore=lambda folder, names: top_level_junk & set(names)
+                    if Path(folder) == REPO else {n for n in names if n == "__pycache__"})
     pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source))
     wheel = next(tmp_path.glob("llaso-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
