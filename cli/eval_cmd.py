@@ -22,7 +22,8 @@ def eval_command(
                                         "folder. Default: the mini-corpus eval split."),
     split: str = typer.Option("eval", "--split", help="Which split of a unified dataset to evaluate."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Queries per generation batch."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N samples per task (quick checks)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N samples per task and modality "
+                                        "(quick checks)."),
     protocol: Protocol = typer.Option(Protocol.STRICT, "--protocol", help="paper or strict scoring rules."),
     judge: str = typer.Option("none", "--judge", help="openai (any OpenAI-compatible server) or none."),
     judge_model: str = typer.Option("gpt-4o-mini", "--judge-model", help="Judge model name."),
@@ -63,9 +64,7 @@ def eval_command(
     except (DataError, UnknownNameError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     if limit:
-        per_task: dict[str, int] = {}
-        samples = [s for s in samples if per_task.setdefault(s.task, 0) < limit and not per_task.update(
-            {s.task: per_task[s.task] + 1})]
+        samples = first_per_group(samples, limit)
     if not samples:
         fail("no evaluation samples for these tasks and modalities")
     generator = Generator(lsm)
@@ -90,6 +89,18 @@ def eval_command(
         export(path, export_release)
     _print_summary(run, name or system)
     console.print(f"wrote {out}/predictions.jsonl, results.json, results.csv, samples.jsonl, report/report.html")
+
+
+def first_per_group(samples: list, limit: int) -> list:
+    """The first ``limit`` samples of every (task, modality)."""
+    seen: dict[tuple[str, str], int] = {}
+    kept = []
+    for sample in samples:
+        key = (sample.task, sample.modality)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= limit:
+            kept.append(sample)
+    return kept
 
 
 def infer_command(
