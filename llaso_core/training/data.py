@@ -18,7 +18,7 @@ import torch
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
 from llaso_core.data.sample import Sample
-from llaso_core.model.batching import Batch, Encoded, SampleError, collate, encode
+from llaso_core.model.batching import Batch, Encoded, collate, encode
 from llaso_core.model.encoder import Featurizer
 
 

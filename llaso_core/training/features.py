@@ -222,7 +222,6 @@ class FeatureCache:
         dim = int(encoder.output_dim)
         self._write_manifest(encoder, encoder_id, dim)
         todo.sort(key=_audio_length, reverse=True)
-        featurizer = encoder.featurizer
         writer = _ShardWriter(self.folder, dim, self._next_shard(), shard_clips)
         done = problems = frames_written = 0
         try:

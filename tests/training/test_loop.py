@@ -1,7 +1,6 @@
 import json
 
 import attrs
-import pytest
 import torch
 
 from llaso_core.training.config import cpu_default

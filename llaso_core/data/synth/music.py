@@ -118,7 +118,6 @@ def _tone(note: Note, n: int, rng: np.random.Generator, jitter: float) -> np.nda
     """The dry tone of the note's family (before source processing and level)."""
     f0, v = note.f0, note.velocity
     t = _time(n)
-    hold_env = adsr(n, 0.01, 0.05, 0.9, DURATION - HOLD)
 
     def amps(values):
         values = _bright(values, v)
