@@ -104,7 +104,10 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
     state_path = out / STATE_FILE
     if resume and state_path.exists():
         state = torch.load(state_path, weights_only=False)
-        engine.load_state_dict(state["engine"])
+        if "engine_tag" in state:  # a sharded (multi-process DeepSpeed) checkpoint
+            engine.load(out / "engine", state["engine_tag"])
+        else:
+            engine.load_state_dict(state["engine"])
         _set_rng(state["rng"])
         start_step, first_loss = state["step"], state["first_loss"]
     log_path = out / "metrics.jsonl"
@@ -140,12 +143,11 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         if progress:
             progress(log)
         done = step + 1
-        if engine.rank == 0 and (done % config.save_every == 0 or done == total or done == stop_after):
+        if done % config.save_every == 0 or done == total or done == stop_after:
             _save_state(state_path, engine, done, first_loss)
-        out_of_time = stage.max_minutes is not None and time.perf_counter() - started > 60 * stage.max_minutes
-        if out_of_time and done < total:
-            if engine.rank == 0:
-                _save_state(state_path, engine, done, first_loss)
+        over = stage.max_minutes is not None and time.perf_counter() - started > 60 * stage.max_minutes
+        if done < total and engine.all_reduce_sum(float(over)) > 0:  # all ranks stop together
+            _save_state(state_path, engine, done, first_loss)
             total = done
             break
         if stop_after is not None and done >= stop_after and done < total:
@@ -192,6 +194,15 @@ def _set_rng(state: dict[str, Any]) -> None:
 
 
 def _save_state(path: Path, engine, step: int, first_loss: float | None) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"engine": engine.state_dict(), "rng": _rng_state(), "step": step, "first_loss": first_loss}, tmp)
-    tmp.replace(path)
+    """Called on every rank. One process keeps the engine state in ``trainer_state.pt``; several
+    DeepSpeed processes each write their shard with ``engine.save`` and the file names the tag."""
+    state: dict[str, Any] = {"rng": _rng_state(), "step": step, "first_loss": first_loss}
+    if engine.world_size > 1 and hasattr(engine, "save"):
+        state["engine_tag"] = f"step{step}"
+        engine.save(path.parent / "engine", state["engine_tag"])
+    elif engine.rank == 0:
+        state["engine"] = engine.state_dict()
+    if engine.rank == 0:
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)
