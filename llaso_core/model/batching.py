@@ -100,11 +100,16 @@ class Batch:
     loss_rows: torch.Tensor
     loss_cols: torch.Tensor
     loss_targets: torch.Tensor
+    loss_weights: torch.Tensor  # 1 / (supervised tokens of the target's sample): per-sample averaging
     sample_ids: list[str]
 
     @property
     def num_targets(self) -> int:
         return int(self.loss_targets.numel())
+
+    @property
+    def num_supervised_samples(self) -> int:
+        return int(self.loss_rows.unique().numel())
 
     def to(self, device: torch.device | str, non_blocking: bool = True) -> "Batch":
         def move(x):
@@ -121,7 +126,7 @@ def collate(encoded: Sequence[Encoded], *, pad_id: int,
     ids = torch.full((len(encoded), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(encoded), longest), dtype=torch.long)
     splice_rows, splice_cols, splice_clip, splice_frame = [], [], [], []
-    loss_rows, loss_cols, loss_targets = [], [], []
+    loss_rows, loss_cols, loss_targets, loss_weights = [], [], [], []
     clip = 0
     for row, e in enumerate(encoded):
         n = len(e.input_ids)
@@ -139,6 +144,7 @@ def collate(encoded: Sequence[Encoded], *, pad_id: int,
         loss_rows.append(np.full(len(supervised), row))
         loss_cols.append(offset + supervised)
         loss_targets.append(labels[1:][supervised])
+        loss_weights.append(np.full(len(supervised), 1.0 / max(len(supervised), 1)))
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     return Batch(
         input_ids=ids, attention_mask=mask, position_ids=positions,
@@ -147,6 +153,7 @@ def collate(encoded: Sequence[Encoded], *, pad_id: int,
         splice_rows=_cat(splice_rows), splice_cols=_cat(splice_cols), splice_clip=_cat(splice_clip),
         splice_frame=_cat(splice_frame),
         loss_rows=_cat(loss_rows), loss_cols=_cat(loss_cols), loss_targets=_cat(loss_targets),
+        loss_weights=torch.from_numpy(np.concatenate(loss_weights)).float() if loss_weights else torch.zeros(0),
         sample_ids=[e.sample_id for e in encoded])
 
 

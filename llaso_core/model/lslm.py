@@ -79,10 +79,15 @@ class LSLM(nn.Module):
                                       audio[batch.splice_clip, batch.splice_frame])
         return embeds
 
-    def forward(self, batch: Batch) -> tuple[torch.Tensor, int]:
+    def forward(self, batch: Batch, per_sample: bool = False) -> tuple[torch.Tensor, int]:
+        """(summed loss, count): over tokens, or with ``per_sample`` each sample's mean token loss summed
+        over samples (so one-word labels weigh as much as long answers)."""
         hidden = self.llm.get_decoder()(inputs_embeds=self.embed(batch), attention_mask=batch.attention_mask,
                                          position_ids=batch.position_ids).last_hidden_state
         logits = self.llm.get_output_embeddings()(hidden[batch.loss_rows, batch.loss_cols])
+        if per_sample:
+            losses = nn.functional.cross_entropy(logits.float(), batch.loss_targets, reduction="none")
+            return (losses * batch.loss_weights).sum(), batch.num_supervised_samples
         loss = nn.functional.cross_entropy(logits.float(), batch.loss_targets, reduction="sum")
         return loss, batch.num_targets
 

@@ -64,6 +64,7 @@ class TrainConfig:
     instruct: StageConfig = attrs.field(factory=paper_instruct)
     micro_batch: int = 8
     max_length: int = 2048
+    loss_normalization: Literal["tokens", "samples"] = "tokens"  # samples: each sample's mean token loss
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     spec_augment: bool = True
     feature_cache: str | None = None  # folder of cached encoder frames (frozen encoder only)

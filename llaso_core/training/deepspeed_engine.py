@@ -201,13 +201,13 @@ class DeepSpeedEngine:
         self.released = False
 
     # -- the loop's interface ---------------------------------------------------------------
-    def forward(self, batch) -> tuple[torch.Tensor, int]:
+    def forward(self, batch, per_sample: bool = False) -> tuple[torch.Tensor, int]:
         if self.bf16:  # DeepSpeed holds the module in bf16; float inputs must follow
             for name in ("audio_features", "audio_frames"):
                 value = getattr(batch, name)
                 if value is not None and value.is_floating_point():
                     setattr(batch, name, value.to(torch.bfloat16))
-        return self.engine(batch)
+        return self.engine(batch, per_sample=per_sample)
 
     def backward(self, loss: torch.Tensor) -> None:
         # gradients must be the sum over micro-batches and ranks: undo DeepSpeed's 1/GAS and rank mean

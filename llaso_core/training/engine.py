@@ -70,9 +70,9 @@ class TorchEngine:
         self.grad_clip = grad_clip
         self.dtype = autocast_dtype(precision, self.device)
 
-    def forward(self, batch) -> tuple[torch.Tensor, int]:
+    def forward(self, batch, per_sample: bool = False) -> tuple[torch.Tensor, int]:
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-            return self.model(batch)
+            return self.model(batch, per_sample=per_sample)
 
     def backward(self, loss: torch.Tensor) -> None:
         # DDP averages gradients over ranks; the loop's loss is already normalised by the whole step's

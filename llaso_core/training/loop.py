@@ -1,7 +1,8 @@
 """One training stage, readable top to bottom: batches in, loss out, backward, step, log, save.
 
 The loss of an optimizer step is the summed token loss of all its micro-batches (on all ranks)
-divided by the number of supervised tokens among them, so accumulation does not change the
+divided by the number of supervised tokens among them (``loss_normalization="samples"``: each
+sample's mean token loss, divided by the number of samples), so accumulation does not change the
 objective. Checkpoints hold model, optimizer, scheduler, the data position and RNG states:
 a run interrupted and resumed reaches the same weights as one that was not.
 """
@@ -121,11 +122,14 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         loaded = [next(stream) for _ in micro]
         dropped += sum(len(m) - (len(b.sample_ids) if b is not None else 0) for m, b in zip(micro, loaded))
         loaded = [b.to(engine.device) for b in loaded if b is not None]
+        per_sample = config.loss_normalization == "samples"
         tokens = int(engine.all_reduce_sum(sum(b.num_targets for b in loaded)))
+        units = tokens if not per_sample else int(engine.all_reduce_sum(
+            sum(b.num_supervised_samples for b in loaded)))
         loss_value = 0.0
         for batch in loaded:
-            loss_sum, _ = engine.forward(batch)
-            loss = loss_sum / max(tokens, 1)  # normalised by the whole step's supervised tokens
+            loss_sum, _ = engine.forward(batch, per_sample=per_sample)
+            loss = loss_sum / max(units, 1)  # normalised over the whole step (tokens or samples)
             engine.backward(loss)
             loss_value += float(loss.detach())
         grad_norm = engine.step()

@@ -98,3 +98,15 @@ def test_frame_stacking_shortens_the_audio(model):
     torch.manual_seed(0)
     stacked = build(LSLMConfig(frame_stack=4), texts=TEXTS)
     assert stacked.num_frames(16000) == -(-model.num_frames(16000) // 4)
+
+
+def test_per_sample_loss_weighs_short_and_long_answers_alike(model):
+    w = waves(1.0, 1.0, seed=3)
+    items = [encoded(model, "short", w[0], "Male."), encoded(model, "long", w[1], "Female. " * 20)]
+    batch = collate(items, pad_id=model.tokenizer.pad_token_id, audio=model.encoder.extract(w))
+    with torch.no_grad():
+        total, samples = model(batch, per_sample=True)
+        means = [model(collate([it], pad_id=model.tokenizer.pad_token_id, audio=model.encoder.extract([wave])))
+                 for it, wave in zip(items, w)]
+    assert samples == 2
+    torch.testing.assert_close(total, sum(loss / n for loss, n in means), rtol=1e-4, atol=1e-4)
