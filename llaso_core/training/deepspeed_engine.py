@@ -207,7 +207,7 @@ class DeepSpeedEngine:
                 value = getattr(batch, name)
                 if value is not None and value.is_floating_point():
                     setattr(batch, name, value.to(torch.bfloat16))
-        return self.engine(batch, per_sample=per_sample)
+        return self.engine(batch, per_sample=True) if per_sample else self.engine(batch)
 
     def backward(self, loss: torch.Tensor) -> None:
         # gradients must be the sum over micro-batches and ranks: undo DeepSpeed's 1/GAS and rank mean

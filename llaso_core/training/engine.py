@@ -72,7 +72,7 @@ class TorchEngine:
 
     def forward(self, batch, per_sample: bool = False) -> tuple[torch.Tensor, int]:
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-            return self.model(batch, per_sample=per_sample)
+            return self.model(batch, per_sample=True) if per_sample else self.model(batch)
 
     def backward(self, loss: torch.Tensor) -> None:
         # DDP averages gradients over ranks; the loop's loss is already normalised by the whole step's
