@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from llaso_core.data.build import ADAPTERS, AdapterContext, BuildError, RawItem, Skipped, get_adapter
-from llaso_core.data.build import fixtures as fx
+from tests.data import corpus_fixtures as fx
 from llaso_core.loader import get_host
 
 

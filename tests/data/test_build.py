@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from llaso_core.data.build import BuildError, BuildSpec, build_corpus
-from llaso_core.data.build import fixtures as fx
+from tests.data import corpus_fixtures as fx
 from llaso_core.data.release import load_release
 from llaso_core.data.store import read_samples
 from llaso_core.loader import get_host
