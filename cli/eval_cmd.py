@@ -82,12 +82,14 @@ def eval_command(
         err_console.print(f"[yellow]{audio.problem_total} sample(s) had unusable audio (no prediction)[/]")
     run = score([path], host, protocol=protocol, format="llaso",
                 judge=JudgeOptions(backend=judge, model=judge_model, base_url=judge_base_url))
-    system = name or model.resolve().parent.name if model.resolve().name == "final" else model.name
-    write_results(run, out, system=name or system, inputs=[str(path)])
+    resolved = model.resolve()  # runs/x/instruct/final -> "x/instruct"; any other folder -> its name
+    system = name or (f"{resolved.parents[1].name}/{resolved.parent.name}" if resolved.name == "final"
+                      else resolved.name)
+    write_results(run, out, system=system, inputs=[str(path)])
     report_from_files([out / "results.json"], out / "report")
     if export_release:
         export(path, export_release)
-    _print_summary(run, name or system)
+    _print_summary(run, system)
     console.print(f"wrote {out}/predictions.jsonl, results.json, results.csv, samples.jsonl, report/report.html")
 
 
