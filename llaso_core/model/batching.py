@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 import torch
 
-from llaso_core.chat import RenderedChat
+from llaso_core.chat import LLASO_CHAT, RenderedChat
 
 IGNORE = -100
 
@@ -38,7 +38,7 @@ class Encoded:
 
 
 def encode(sample_id: str, chat: RenderedChat, tokenizer, frames: Sequence[int], *, audio_token_id: int,
-           max_length: int, placeholder: str = "<audio>") -> Encoded:
+           max_length: int, placeholder: str = LLASO_CHAT.audio_placeholder) -> Encoded:
     """Tokenise ``chat``; the loss covers the tokens of ``chat.text`` after ``chat.prompt``.
 
     The prompt's tokens must be a prefix of the full text's tokens (asserted, so a template change

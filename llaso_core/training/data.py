@@ -13,6 +13,7 @@ from typing import Sequence
 
 import attrs
 import numpy as np
+import soundfile
 import torch
 
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
@@ -20,6 +21,12 @@ from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
 from llaso_core.data.sample import Sample
 from llaso_core.model.batching import Batch, Encoded, collate, encode
 from llaso_core.model.encoder import Featurizer
+
+
+def text_positions(sample: Sample) -> int:
+    """Rough token count of a sample's text (characters / 4), for length grouping."""
+    chars = sum(len(getattr(s, "text", "")) for s in sample.query.segments) + len(sample.target)
+    return chars // 4
 
 
 @attrs.frozen
@@ -54,8 +61,6 @@ class TrainingSet(torch.utils.data.Dataset):
 
     def approx_length(self, i: int) -> int:
         """A cheap length for grouping: text characters / 4 + audio positions (from the file header)."""
-        import soundfile
-
         sample = self.samples[i]
         positions = 0
         for ref in sample.audio:
@@ -65,8 +70,7 @@ class TrainingSet(torch.utils.data.Dataset):
                 positions += self.frames(int(seconds * self.featurizer.sample_rate))
             except (RuntimeError, OSError):
                 positions += 1  # a broken file is reported when the item is loaded
-        text = sum(len(getattr(s, "text", "")) for s in sample.query.segments) + len(sample.target)
-        return positions + text // 4
+        return positions + text_positions(sample)
 
     def collator(self, pad_id: int, *, augment: bool, seed: int) -> "Collator":
         return Collator(self.featurizer, pad_id, augment=augment, seed=seed)

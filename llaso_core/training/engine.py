@@ -89,6 +89,9 @@ class TorchEngine:
     def lr(self) -> float:
         return self.scheduler.get_last_lr()[0]
 
+    def release(self) -> None:
+        """Nothing to do: the module already holds plain weights (DeepSpeed's engine gathers them)."""
+
     def all_reduce_sum(self, value: float) -> float:
         return all_reduce_sum(value, self.world_size, self.device)
 

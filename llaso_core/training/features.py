@@ -36,6 +36,7 @@ import torch
 
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.model.batching import Batch, Encoded, collate, encode
+from llaso_core.training.data import text_positions
 
 if TYPE_CHECKING:  # llaso_core.data.audio needs soundfile: imported where audio is read
     from llaso_core.data.audio import AudioPolicy, AudioReport
@@ -387,8 +388,7 @@ class CachedTrainingSet(torch.utils.data.Dataset):
     def approx_length(self, i: int) -> int:
         sample = self.samples[i]
         positions = sum(self.positions(self.cache.num_frames(self.root / ref.path)) for ref in sample.audio)
-        text = sum(len(getattr(s, "text", "")) for s in sample.query.segments) + len(sample.target)
-        return positions + text // 4
+        return positions + text_positions(sample)
 
     def collator(self, pad_id: int, **_: object) -> "CachedCollator":
         """No SpecAugment: the encoder input is not seen again."""

@@ -158,8 +158,7 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
             return StageResult(stage_name, done, first_loss, last_loss, samples_done,
                                time.perf_counter() - started, "", dropped)
     final = out / "final"
-    if hasattr(engine, "release"):  # DeepSpeed: gather the weights back into the module
-        engine.release()
+    engine.release()  # DeepSpeed gathers the weights back into the module
     if engine.rank == 0:
         model.save_pretrained(final)
     return StageResult(stage_name, total, first_loss, last_loss, samples_done, time.perf_counter() - started,
