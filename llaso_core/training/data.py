@@ -23,6 +23,10 @@ from llaso_core.model.batching import Batch, Encoded, collate, encode
 from llaso_core.model.encoder import Featurizer
 
 
+class DataError(ValueError):
+    """The training data cannot be used as asked (nothing left after filtering, unknown task...)."""
+
+
 def text_positions(sample: Sample) -> int:
     """Rough token count of a sample's text (characters / 4), for length grouping."""
     chars = sum(len(getattr(s, "text", "")) for s in sample.query.segments) + len(sample.target)

@@ -21,9 +21,10 @@ import attrs
 import numpy as np
 import torch
 
+from llaso_core.model.batching import Batch
 from llaso_core.model.lslm import LSLM
 from llaso_core.training.config import StageConfig, TrainConfig
-from llaso_core.training.data import GroupedBatches, TrainingSet
+from llaso_core.training.data import DataError, GroupedBatches, TrainingSet
 from llaso_core.training.engine import TorchEngine
 
 PARTS = {"projector": "projector", "llm": "llm", "encoder": "encoder"}
@@ -113,23 +114,25 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         start_step, first_loss = state["step"], state["first_loss"]
     log_path = out / "metrics.jsonl"
     started, samples_done, last_loss, dropped = time.perf_counter(), 0, None, 0
+    spare: Batch | None = None  # a batch kept for zero-weight passes (see ``passes``)
     schedule = _Schedule(batches, start_step, total)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=schedule, collate_fn=collator,
                                          num_workers=config.workers, prefetch_factor=4 if config.workers else None)
     stream = iter(loader)
     for step, (epoch, micro) in enumerate(schedule.steps(), start=start_step):
         t0 = time.perf_counter()
-        loaded = [next(stream) for _ in micro]
-        dropped += sum(len(m) - (len(b.sample_ids) if b is not None else 0) for m, b in zip(micro, loaded))
-        loaded = [b.to(engine.device) for b in loaded if b is not None]
+        received = [next(stream) for _ in micro]
+        dropped += sum(len(m) - (len(b.sample_ids) if b is not None else 0) for m, b in zip(micro, received))
+        loaded = [b.to(engine.device) for b in received if b is not None]
+        spare = loaded[0] if loaded else spare
         per_sample = config.loss_normalization == "samples"
         tokens = int(engine.all_reduce_sum(sum(b.num_targets for b in loaded)))
         units = tokens if not per_sample else int(engine.all_reduce_sum(
             sum(b.num_supervised_samples for b in loaded)))
         loss_value = 0.0
-        for batch in loaded:
+        for batch, weight in passes(loaded, len(received), spare, world):
             loss_sum, _ = engine.forward(batch, per_sample=per_sample)
-            loss = loss_sum / max(units, 1)  # normalised over the whole step (tokens or samples)
+            loss = loss_sum * weight / max(units, 1)  # normalised over the whole step (tokens or samples)
             engine.backward(loss)
             loss_value += float(loss.detach())
         grad_norm = engine.step()
@@ -163,6 +166,20 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         model.save_pretrained(final)
     return StageResult(stage_name, total, first_loss, last_loss, samples_done, time.perf_counter() - started,
                        str(final), dropped)
+
+
+def passes(loaded: list[Batch], scheduled: int, spare: Batch | None, world: int) -> list[tuple[Batch, float]]:
+    """A step's forward/backward passes as (batch, loss weight). Under several ranks every rank must
+    run the ``scheduled`` number of passes, since gradients are reduced inside backward: a
+    micro-batch whose audio all failed to load becomes a zero-weight pass over ``spare`` (a batch
+    this rank loaded earlier). In one process it is simply skipped."""
+    runs = [(batch, 1.0) for batch in loaded]
+    if world == 1 or len(loaded) == scheduled:
+        return runs
+    if spare is None:
+        raise DataError("every sample of this rank's first micro-batches failed to load, so it cannot take part "
+                        "in the step's gradient reduction; check the audio report above")
+    return runs + [(spare, 0.0)] * (scheduled - len(loaded))
 
 
 def make_engine(config: TrainConfig, model: LSLM, params, stage: StageConfig, total: int):

@@ -16,12 +16,8 @@ from llaso_core.data.sample import Sample
 from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.lslm import LSLM, build
 from llaso_core.training.config import TrainConfig
-from llaso_core.training.data import TrainingSet
+from llaso_core.training.data import DataError, TrainingSet
 from llaso_core.training.loop import Progress, StageResult, train_stage
-
-
-class DataError(ValueError):
-    """The training data cannot be used as asked (nothing left after filtering, unknown task...)."""
 
 
 def minicorpus_dir(config: TrainConfig) -> Path:

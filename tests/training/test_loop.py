@@ -1,3 +1,4 @@
+import functools
 import json
 
 import attrs
@@ -11,7 +12,7 @@ def config(out, data, **overrides):
     base = cpu_default(out=str(out), data=str(data), tasks=("SGC",), modalities=("ta",), stages=("instruct",),
                        workers=0, seed=3)
     instruct = attrs.evolve(base.instruct, global_batch=8, epochs=2, lr=3e-3)
-    return attrs.evolve(base, instruct=instruct, micro_batch=4, **overrides)
+    return attrs.evolve(base, instruct=instruct, **{"micro_batch": 4, **overrides})
 
 
 def weights(folder):
@@ -33,24 +34,10 @@ def test_training_lowers_the_loss_and_writes_a_checkpoint(tones, tmp_path):
 
 
 def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
-    from llaso_core.loader import get_host
-    from llaso_core.model.lslm import build
-    from llaso_core.training.data import TrainingSet
     from llaso_core.training.loop import train_stage
-    from llaso_core.training.run import load_samples, tokenizer_texts
 
     _, root = tones
-    host = get_host()
-
-    def fresh(out):
-        cfg = config(out, root)
-        samples, data_root = load_samples(cfg, host, announce=lambda m: None)
-        torch.manual_seed(cfg.seed)
-        model = build(cfg.model, host, texts=tokenizer_texts(samples, host))
-        dataset = TrainingSet(samples, data_root, tokenizer=model.tokenizer, featurizer=model.encoder.featurizer,
-                              frame_stack=1, audio_token_id=model.audio_token_id, max_length=cfg.max_length)
-        return cfg, model, dataset
-
+    fresh = functools.partial(fresh_run, root=root)
     cfg, model, dataset = fresh(tmp_path / "a")
     train_stage(model, dataset, cfg, "instruct", tmp_path / "a")
     cfg, model, dataset = fresh(tmp_path / "b")
@@ -62,3 +49,60 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
     assert a.keys() == b.keys()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
+
+
+def _ddp_worker(rank, port, root, out):
+    import os
+
+    from llaso_core.training.loop import train_stage
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    cfg, model, dataset = fresh_run(out, root, micro_batch=1)
+    result = train_stage(model, dataset, cfg, "instruct", out / f"rank{rank}")
+    (out / f"rank{rank}.json").write_text(json.dumps({"steps": result.steps, "dropped": result.dropped_samples}))
+
+
+def fresh_run(out, root, **overrides):
+    from llaso_core.loader import get_host
+    from llaso_core.model.lslm import build
+    from llaso_core.training.data import TrainingSet
+    from llaso_core.training.run import load_samples, tokenizer_texts
+
+    cfg = config(out, root, **overrides)
+    samples, data_root = load_samples(cfg, get_host(), announce=lambda m: None)
+    torch.manual_seed(cfg.seed)
+    model = build(cfg.model, get_host(), texts=tokenizer_texts(samples, get_host()))
+    dataset = TrainingSet(samples, data_root, tokenizer=model.tokenizer, featurizer=model.encoder.featurizer,
+                          frame_stack=1, audio_token_id=model.audio_token_id, max_length=cfg.max_length)
+    return cfg, model, dataset
+
+
+def test_two_ranks_keep_step_when_one_micro_batch_loses_all_its_audio(tmp_path):
+    """DDP reduces gradients inside backward: a rank whose micro-batch is dropped (its only sample's
+    audio is corrupt) must still run as many passes as the other rank, or both wait forever."""
+    import socket
+    import time
+
+    import torch.multiprocessing as mp
+
+    from tests.training.conftest import tone_corpus
+
+    root = tmp_path / "data"
+    tone_corpus(root, n=16)
+    (root / "audio" / "tone_5.wav").write_bytes(b"RIFF not really a wave file")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    context = mp.start_processes(_ddp_worker, args=(port, root, tmp_path), nprocs=2, join=False,
+                                 start_method="spawn")
+    deadline = time.monotonic() + 180
+    while not context.join(timeout=5):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                process.kill()
+            raise AssertionError("the two ranks did not finish: a collective is waiting for a pass that never came")
+    reports = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["steps"] for r in reports] == [4, 4]  # 16 samples / global batch 8 x 2 epochs
+    assert sum(r["dropped"] for r in reports) == 2  # the broken sample, once per epoch
