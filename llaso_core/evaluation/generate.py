@@ -6,7 +6,7 @@ exactly as in training, and the LLM generates from the embeddings until ``<|eot_
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Literal, Sequence
 
 import attrs
 import numpy as np
@@ -35,6 +35,9 @@ class GenerationOptions:
     top_p: float = 1.0
     max_length: int = 4096
     min_new_tokens: int = 0  # benchmarks force equal-length answers with this
+    # "dynamic" grows the KV cache per step (fastest without compilation: 1.3x on the tiny CPU model,
+    # benchmarks/eval_throughput.py); "static" preallocates it, for torch.compile'd decoding
+    cache: Literal["dynamic", "static"] = "dynamic"
 
 
 class Generator:
@@ -78,7 +81,7 @@ class Generator:
             do_sample=options.do_sample,
             temperature=options.temperature if options.do_sample else None,
             top_p=options.top_p if options.do_sample else None, eos_token_id=self.eot_id,
-            pad_token_id=model.tokenizer.pad_token_id, streamer=streamer, cache_implementation="static")
+            pad_token_id=model.tokenizer.pad_token_id, streamer=streamer, cache_implementation=options.cache)
         texts = []
         for row, request in zip(output, batch):
             tokens = row[: request.max_new_tokens].tolist()

@@ -156,28 +156,35 @@ def test_deepspeed_checkpoint_folder_resumes_exactly(tmp_path):
         torch.testing.assert_close(b, a, rtol=0, atol=0, msg=name)
 
 
-def _two_rank_worker(rank, port, out):
+def _two_rank_worker(rank, port, out, ckpt=None, mode="run"):
+    """One rank of a 2-process gloo run over the 2-micro-batch toy steps (one micro-batch per rank,
+    as the loop's GroupedBatches deals them). ``mode``: ``run`` all steps; ``save`` all steps, writing
+    a sharded checkpoint after the second; ``resume`` load that checkpoint and run the rest."""
     import os
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
     model, engine = toy_engine("deepspeed", 2)
+    steps = [s for s in toy_steps(6) if len(s) == 2]
+    if mode == "resume":
+        engine.load(ckpt, "step2")
+        steps = steps[2:]
     norms = []
-    for micro in [s for s in toy_steps(6) if len(s) == 2]:
-        mine = micro[rank::2]  # one micro-batch per rank, as the loop's GroupedBatches deals them
+    for i, micro in enumerate(steps):
+        mine = micro[rank::2]
         tokens = int(engine.all_reduce_sum(sum(int(y.numel()) for _, y in mine)))
         for batch in mine:
             loss_sum, _ = engine.forward(batch)
             engine.backward(loss_sum / tokens)
         norms.append(engine.step())
+        if mode == "save" and i == 1:
+            engine.save(ckpt, "step2")
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms}, out)
 
 
-def test_two_ranks_sum_gradients_over_ranks(tmp_path):
-    """gloo, 2 processes: DeepSpeed averages gradients over ranks; the engine must give the sum (the
-    loop already divides by the tokens of all ranks), i.e. the same step as one process on all data."""
+def _spawn_two_ranks(*args) -> None:
     import socket
 
     import torch.multiprocessing as mp
@@ -185,13 +192,33 @@ def test_two_ranks_sum_gradients_over_ranks(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    mp.spawn(_two_rank_worker, args=(port, str(tmp_path / "rank0.pt")), nprocs=2)
+    mp.spawn(_two_rank_worker, args=(port, *args), nprocs=2)
+
+
+def test_two_ranks_sum_gradients_over_ranks(tmp_path):
+    """gloo, 2 processes: DeepSpeed averages gradients over ranks; the engine must give the sum (the
+    loop already divides by the tokens of all ranks), i.e. the same step as one process on all data."""
+    _spawn_two_ranks(str(tmp_path / "rank0.pt"))
     got = torch.load(tmp_path / "rank0.pt")
     ref_model, ref = toy_engine("torch")
     ref_norms = run_steps(ref, [s for s in toy_steps(6) if len(s) == 2])
     assert got["norms"] == pytest.approx(ref_norms, rel=1e-5)
     for name, a in ref_model.state_dict().items():
         torch.testing.assert_close(got["model"][name], a, rtol=0, atol=1e-6, msg=name)
+
+
+def test_two_rank_zero2_checkpoint_resumes_exactly_in_new_processes(tmp_path):
+    """ZeRO-2 partitions the optimizer state over the ranks: two new processes that load the sharded
+    checkpoint written mid-run end with exactly the weights of the uninterrupted run."""
+    ckpt = str(tmp_path / "ds")
+    _spawn_two_ranks(str(tmp_path / "full.pt"), ckpt, "save")
+    assert sorted(p.name for p in (tmp_path / "ds" / "step2").iterdir() if "optim" in p.name) == [
+        "zero_pp_rank_0_mp_rank_00_optim_states.pt", "zero_pp_rank_1_mp_rank_00_optim_states.pt"]
+    _spawn_two_ranks(str(tmp_path / "resumed.pt"), ckpt, "resume")
+    full, resumed = torch.load(tmp_path / "full.pt"), torch.load(tmp_path / "resumed.pt")
+    assert resumed["norms"] == full["norms"][2:]
+    for name, a in full["model"].items():
+        torch.testing.assert_close(resumed["model"][name], a, rtol=0, atol=0, msg=name)
 
 
 # -- the loop on the tone corpus ----------------------------------------------------------------
