@@ -540,7 +540,7 @@ def _inspect(path: str, sample_id: str | None, policy: AudioPolicy, deep: bool,
 def validate_audio(paths_with_ids: Iterable[PathLike | tuple[PathLike, str | None]],
                    policy: AudioPolicy | None = None, *, workers: int = 1, deep: bool = False,
                    progress: Callable[[int, int], None] | None = None,
-                   max_listed: int = 20) -> AudioReport:
+                   max_listed: int = 20, durations: list[float] | None = None) -> AudioReport:
     """Scan files into an :class:`AudioReport`; never raises for a file's problem.
 
     Items are ``(path, sample_id)`` pairs or bare paths. By default only headers are read (plus
@@ -549,7 +549,8 @@ def validate_audio(paths_with_ids: Iterable[PathLike | tuple[PathLike, str | Non
     ``deep=True`` fully decodes each file as :func:`load_audio` would, which also finds all-zero
     and NaN/inf audio.
     ``workers > 1`` uses a thread pool; results are recorded in input order, so the report is the
-    same for any worker count. ``progress(done, total)`` is called after each file.
+    same for any worker count. ``progress(done, total)`` is called after each file. Each usable
+    file's duration in seconds is appended to ``durations`` when it is given (input order).
     """
     policy = policy or AudioPolicy()
     items: list[tuple[str, str | None]] = []
@@ -571,6 +572,8 @@ def validate_audio(paths_with_ids: Iterable[PathLike | tuple[PathLike, str | Non
         else:
             seconds, clips, truncated, chunked = outcome
             report.record_loaded(seconds, clips=clips, truncated=truncated, chunked=chunked)
+            if durations is not None:
+                durations.append(seconds)
         if progress is not None:
             progress(done, total)
 

@@ -49,22 +49,12 @@ def inspect_samples(samples: Iterable[Sample], root: Path, *, host=None, check_a
               "labels": {t: dict(c.most_common()) for t, c in sorted(labels.items())}}
     items = [(root / a.path, s.id) for s in samples for a in s.audio]
     if check_audio and items:
+        durations: list[float] = []
         audio = validate_audio(items, AudioPolicy(max_seconds=None), workers=4, progress=progress,
-                               max_listed=50)
+                               max_listed=50, durations=durations)
         report["audio"] = audio.summary()
-        report["durations"] = _histogram([p for p in _durations(items)])
+        report["durations"] = _histogram(durations)
     return report
-
-
-def _durations(items: list[tuple[Path, str]]) -> Iterable[float]:
-    import soundfile
-
-    for path, _ in items:
-        try:
-            info = soundfile.info(str(path))
-            yield info.frames / info.samplerate
-        except (RuntimeError, OSError):
-            continue
 
 
 def _histogram(durations: Iterable[float]) -> dict[str, int]:
