@@ -97,8 +97,12 @@ class TrainConfig:
 
 
 def cpu_default(**overrides: Any) -> TrainConfig:
-    """The embedded default: mini-corpus, tiny encoder (trainable: it starts random) and tiny LLM."""
-    align = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "encoder"), tasks=("ASR",), epochs=1)
+    """The embedded default: mini-corpus, tiny encoder (trainable: it starts random) and tiny LLM.
+
+    Unlike the paper, stage 1 aligns on all the run's tasks: with a random LLM frozen, only the
+    encoder and projector can lower the loss, so they learn to carry each task's answer; trained
+    from random in one stage, the LLM can settle on the label priors and ignore the audio."""
+    align = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "encoder"), tasks=None, epochs=0.5)
     instruct = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "llm", "encoder"), epochs=2,
                            warmup_ratio=0.03)
     return attrs.evolve(TrainConfig(align=align, instruct=instruct, micro_batch=16, precision="fp32",
