@@ -31,6 +31,7 @@ ZeRO-1/2 and refuse otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -208,6 +209,10 @@ class DeepSpeedEngine:
                 if value is not None and value.is_floating_point():
                     setattr(batch, name, value.to(torch.bfloat16))
         return self.engine(batch, per_sample=True) if per_sample else self.engine(batch)
+
+    def accumulating(self, last: bool) -> contextlib.AbstractContextManager:
+        """DeepSpeed schedules its own gradient reduction (ZeRO-2/3 do not allow ``no_sync``)."""
+        return contextlib.nullcontext()
 
     def backward(self, loss: torch.Tensor) -> None:
         # gradients must be the sum over micro-batches and ranks: undo DeepSpeed's 1/GAS and rank mean

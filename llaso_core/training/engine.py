@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from typing import Any, Iterable
@@ -78,6 +79,11 @@ class TorchEngine:
         # DDP averages gradients over ranks; the loop's loss is already normalised by the whole step's
         # tokens on all ranks, so undo the average to get the plain sum.
         (loss * self.world_size if self.world_size > 1 else loss).backward()
+
+    def accumulating(self, last: bool) -> contextlib.AbstractContextManager:
+        """Around one pass (forward + backward): under DDP only a step's last pass reduces gradients
+        over the ranks (``no_sync`` on the others, which accumulate locally)."""
+        return self.model.no_sync() if self.world_size > 1 and not last else contextlib.nullcontext()
 
     def step(self) -> float:
         norm = torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip) if self.grad_clip else torch.tensor(0.0)

@@ -130,10 +130,12 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         units = tokens if not per_sample else int(engine.all_reduce_sum(
             sum(b.num_supervised_samples for b in loaded)))
         loss_value = 0.0
-        for batch, weight in passes(loaded, len(received), spare, world):
-            loss_sum, _ = engine.forward(batch, per_sample=per_sample)
-            loss = loss_sum * weight / max(units, 1)  # normalised over the whole step (tokens or samples)
-            engine.backward(loss)
+        runs = passes(loaded, len(received), spare, world)
+        for i, (batch, weight) in enumerate(runs):
+            with engine.accumulating(last=i == len(runs) - 1):
+                loss_sum, _ = engine.forward(batch, per_sample=per_sample)
+                loss = loss_sum * weight / max(units, 1)  # normalised over the whole step (tokens or samples)
+                engine.backward(loss)
             loss_value += float(loss.detach())
         grad_norm = engine.step()
         loss_value = engine.all_reduce_sum(loss_value)

@@ -165,6 +165,8 @@ def _two_rank_worker(rank, port, out, ckpt=None, mode="run"):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
+    if mode == "ddp":
+        return _ddp_rank(rank, out)
     model, engine = toy_engine("deepspeed", 2)
     steps = [s for s in toy_steps(6) if len(s) == 2]
     if mode == "resume":
@@ -182,6 +184,49 @@ def _two_rank_worker(rank, port, out, ckpt=None, mode="run"):
             engine.save(ckpt, "step2")
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms}, out)
+
+
+def four_micro_steps():
+    """4 steps of 4 micro-batches: 2 per rank, so a rank accumulates over 2 passes."""
+    two = [s for s in toy_steps(12) if len(s) == 2]
+    return [two[i] + two[i + 1] for i in range(0, len(two), 2)]
+
+
+def _ddp_rank(rank, out):
+    from torch.distributed.algorithms.ddp_comm_hooks.default_hooks import allreduce_hook
+
+    model, engine = toy_engine("torch")
+    reductions = []
+
+    def counting_hook(state, bucket):
+        reductions.append(bucket.index())
+        return allreduce_hook(state, bucket)
+
+    engine.model.register_comm_hook(None, counting_hook)
+    norms = []
+    for micro in four_micro_steps():  # what the loop does with each rank's share
+        mine = micro[rank::2]
+        tokens = int(engine.all_reduce_sum(sum(int(y.numel()) for _, y in mine)))
+        for i, batch in enumerate(mine):
+            with engine.accumulating(last=i == len(mine) - 1):
+                loss_sum, _ = engine.forward(batch)
+                engine.backward(loss_sum / tokens)
+        norms.append(engine.step())
+    if rank == 0:
+        torch.save({"model": model.state_dict(), "norms": norms, "reductions": reductions}, out)
+
+
+def test_ddp_reduces_once_per_step_and_matches_one_process(tmp_path):
+    """Torch engine under DDP (2 gloo processes, 2 micro-batches each per step): gradients are
+    reduced on a step's last pass only, and the weights equal one process stepping on all the data."""
+    _spawn_two_ranks(str(tmp_path / "rank0.pt"), None, "ddp")
+    got = torch.load(tmp_path / "rank0.pt")
+    steps = four_micro_steps()
+    assert got["reductions"] == [0] * len(steps)  # one bucket, one reduction per step
+    ref_model, ref = toy_engine("torch")
+    assert got["norms"] == pytest.approx(run_steps(ref, steps), rel=1e-5)
+    for name, a in ref_model.state_dict().items():
+        torch.testing.assert_close(got["model"][name], a, rtol=0, atol=1e-6, msg=name)
 
 
 def _spawn_two_ranks(*args) -> None:
