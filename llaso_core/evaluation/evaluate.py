@@ -117,7 +117,9 @@ def wait_for_ranks() -> bool:
     if not dist.is_initialized():
         dist.init_process_group("gloo")  # only a barrier is needed, whatever the devices
     dist.barrier()
-    return dist.get_rank() == 0
+    rank = dist.get_rank()
+    dist.destroy_process_group()  # a clean exit: no rank leaves with gloo threads running
+    return rank == 0
 
 
 def merge_shards(out: Path) -> Path:

@@ -54,6 +54,14 @@ def all_reduce_sum(value: float, world_size: int, device: torch.device) -> float
     return float(tensor.item())
 
 
+def shutdown_distributed() -> None:
+    """End the process group after a barrier, so that no rank exits while collective threads still
+    run (gloo then aborts the process); nothing to do in one process."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 class TorchEngine:
     def __init__(self, model: nn.Module, params: Iterable[nn.Parameter], *, lr: float, weight_decay: float,
                  grad_clip: float, total_steps: int, warmup_ratio: float, precision: str = "auto") -> None:

@@ -17,6 +17,7 @@ from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.lslm import LSLM, build
 from llaso_core.training.config import TrainConfig
 from llaso_core.training.data import DataError, TrainingSet
+from llaso_core.training.engine import shutdown_distributed
 from llaso_core.training.loop import Progress, StageResult, train_stage
 
 
@@ -101,6 +102,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         announce(f"stage {stage}: {len(stage_samples)} samples, trainable {', '.join(config.stage(stage).trainable)}")
         results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress))
     (out / "summary.json").write_text(json.dumps([attrs.asdict(r) for r in results], indent=2) + "\n")
+    shutdown_distributed()
     return results
 
 

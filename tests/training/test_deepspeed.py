@@ -12,7 +12,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # DeepSpeed ca
 
 from llaso_core.training.config import StageConfig, TrainConfig, cpu_default  # noqa: E402
 from llaso_core.training.deepspeed_engine import DeepSpeedEngine, build_config  # noqa: E402
-from llaso_core.training.engine import TorchEngine  # noqa: E402
+from llaso_core.training.engine import TorchEngine, shutdown_distributed  # noqa: E402
 
 LLAVA_ZERO2 = {  # the reference's scripts/zero2.json (HF-Trainer style, "auto" values)
     "fp16": {"enabled": "auto", "loss_scale": 0, "loss_scale_window": 1000, "initial_scale_power": 16,
@@ -184,6 +184,7 @@ def _two_rank_worker(rank, port, out, ckpt=None, mode="run"):
             engine.save(ckpt, "step2")
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms}, out)
+    shutdown_distributed()
 
 
 def four_micro_steps():
@@ -214,6 +215,7 @@ def _ddp_rank(rank, out):
         norms.append(engine.step())
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms, "reductions": reductions}, out)
+    shutdown_distributed()
 
 
 def test_ddp_reduces_once_per_step_and_matches_one_process(tmp_path):

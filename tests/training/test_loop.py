@@ -54,6 +54,7 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
 def _ddp_worker(rank, port, root, out):
     import os
 
+    from llaso_core.training.engine import shutdown_distributed
     from llaso_core.training.loop import train_stage
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
@@ -62,6 +63,7 @@ def _ddp_worker(rank, port, root, out):
     cfg, model, dataset = fresh_run(out, root, micro_batch=1)
     result = train_stage(model, dataset, cfg, "instruct", out / f"rank{rank}")
     (out / f"rank{rank}.json").write_text(json.dumps({"steps": result.steps, "dropped": result.dropped_samples}))
+    shutdown_distributed()
 
 
 def fresh_run(out, root, **overrides):
