@@ -55,9 +55,10 @@ def all_reduce_sum(value: float, world_size: int, device: torch.device) -> float
 
 
 def shutdown_distributed() -> None:
-    """End the process group after a barrier, so that no rank exits while collective threads still
-    run (gloo then aborts the process); nothing to do in one process."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
+    """Under a multi-process launch, end the process group after a barrier, so that no rank exits
+    while collective threads still run (gloo then aborts the process). A one-process group (DeepSpeed
+    makes one) is left alone: later engines in the same process reuse it."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and torch.distributed.is_initialized():
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
