@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from llaso_core import distributed
 from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
 from llaso_core.data.sample import Sample
 from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
@@ -73,7 +74,7 @@ def generate_predictions(generator: Generator, samples: list[Sample], root: Path
                          options: GenerationOptions = GenerationOptions(),
                          progress: Callable[[int, int], None] | None = None) -> tuple[Path, AudioReport]:
     """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun)."""
-    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    rank, world = distributed.rank(), distributed.world_size()
     path = out / (PREDICTIONS if world == 1 else f"predictions.rank{rank}.jsonl")
     done = read_done(path)
     todo = [s for s in samples[rank::world] if s.id not in done]
@@ -110,15 +111,14 @@ def generate_predictions(generator: Generator, samples: list[Sample], root: Path
 def wait_for_ranks() -> bool:
     """Under torchrun, wait until every rank has answered its shard; True on the rank that merges
     and scores (rank 0), and always True in a single process."""
-    if int(os.environ.get("WORLD_SIZE", 1)) == 1:
+    if distributed.world_size() == 1:
         return True
     import torch.distributed as dist
 
     if not dist.is_initialized():
         dist.init_process_group("gloo")  # only a barrier is needed, whatever the devices
-    dist.barrier()
     rank = dist.get_rank()
-    dist.destroy_process_group()  # a clean exit: no rank leaves with gloo threads running
+    distributed.shutdown_distributed()  # the barrier, then a clean exit for the ranks that stop here
     return rank == 0
 
 

@@ -14,6 +14,8 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
+from llaso_core import distributed
+
 
 def cosine_schedule(total_steps: int, warmup_ratio: float):
     """Linear warm-up then cosine decay to 0, as a LambdaLR multiplier."""
@@ -54,20 +56,11 @@ def all_reduce_sum(value: float, world_size: int, device: torch.device) -> float
     return float(tensor.item())
 
 
-def shutdown_distributed() -> None:
-    """Under a multi-process launch, end the process group after a barrier, so that no rank exits
-    while collective threads still run (gloo then aborts the process). A one-process group (DeepSpeed
-    makes one) is left alone: later engines in the same process reuse it."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and torch.distributed.is_initialized():
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-
-
 class TorchEngine:
     def __init__(self, model: nn.Module, params: Iterable[nn.Parameter], *, lr: float, weight_decay: float,
                  grad_clip: float, total_steps: int, warmup_ratio: float, precision: str = "auto") -> None:
-        self.world_size = int(os.environ.get("WORLD_SIZE", 1))
-        self.rank = int(os.environ.get("RANK", 0))
+        self.world_size = distributed.world_size()
+        self.rank = distributed.rank()
         self.device = pick_device()
         if self.world_size > 1 and not torch.distributed.is_initialized():
             torch.distributed.init_process_group("nccl" if self.device.type == "cuda" else "gloo")

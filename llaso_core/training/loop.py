@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import attrs
 import numpy as np
 import torch
 
+from llaso_core import distributed
 from llaso_core.model.batching import Batch
 from llaso_core.model.lslm import LSLM
 from llaso_core.training.config import StageConfig, TrainConfig
@@ -94,10 +94,10 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
     stage: StageConfig = config.stage(stage_name)  # type: ignore[arg-type]
     out.mkdir(parents=True, exist_ok=True)
     params = set_trainable(model, stage.trainable)
-    world = int(os.environ.get("WORLD_SIZE", 1))
+    world = distributed.world_size()
     batches = GroupedBatches([dataset.approx_length(i) for i in range(len(dataset))],
                              micro_batch=min(config.micro_batch, stage.global_batch), global_batch=stage.global_batch,
-                             seed=config.seed, rank=int(os.environ.get("RANK", 0)), world=world)
+                             seed=config.seed, rank=distributed.rank(), world=world)
     total = stage.max_steps or max(1, math.ceil(stage.epochs * batches.steps_per_epoch))
     engine = make_engine(config, model, params, stage, total)
     model.encoder.train("encoder" in stage.trainable)
@@ -115,6 +115,7 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
     log_path = out / "metrics.jsonl"
     started, samples_done, last_loss, dropped = time.perf_counter(), 0, None, 0
     spare: Batch | None = None  # a batch kept for zero-weight passes (see ``passes``)
+    per_sample = config.loss_normalization == "samples"
     schedule = _Schedule(batches, start_step, total)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=schedule, collate_fn=collator,
                                          num_workers=config.workers, prefetch_factor=4 if config.workers else None)
@@ -125,7 +126,6 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         dropped += sum(len(m) - (len(b.sample_ids) if b is not None else 0) for m, b in zip(micro, received))
         loaded = [b.to(engine.device) for b in received if b is not None]
         spare = loaded[0] if loaded else spare
-        per_sample = config.loss_normalization == "samples"
         tokens = int(engine.all_reduce_sum(sum(b.num_targets for b in loaded)))
         units = tokens if not per_sample else int(engine.all_reduce_sum(
             sum(b.num_supervised_samples for b in loaded)))

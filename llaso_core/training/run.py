@@ -13,11 +13,11 @@ import torch
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.audio import AudioPolicy, validate_audio
 from llaso_core.data.sample import Sample
+from llaso_core.distributed import shutdown_distributed
 from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.lslm import LSLM, build
 from llaso_core.training.config import TrainConfig
 from llaso_core.training.data import DataError, TrainingSet
-from llaso_core.training.engine import shutdown_distributed
 from llaso_core.training.loop import Progress, StageResult, train_stage
 
 

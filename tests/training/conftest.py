@@ -32,6 +32,26 @@ def tone_corpus(root: Path, n: int = 48, seed: int = 0) -> list[Sample]:
     return samples
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a test's process group."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def join_two_rank_launch(rank: int, port: int) -> None:
+    """In a spawned test process: the environment torchrun would give rank ``rank`` of 2 (one thread)."""
+    import os
+
+    import torch
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+
+
 @pytest.fixture
 def tones(tmp_path):
     root = tmp_path / "data"

@@ -10,9 +10,11 @@ from torch import nn
 pytest.importorskip("deepspeed")
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # DeepSpeed calls deprecated c10d names
 
+from llaso_core.distributed import shutdown_distributed  # noqa: E402
 from llaso_core.training.config import StageConfig, TrainConfig, cpu_default  # noqa: E402
 from llaso_core.training.deepspeed_engine import DeepSpeedEngine, build_config  # noqa: E402
-from llaso_core.training.engine import TorchEngine, shutdown_distributed  # noqa: E402
+from llaso_core.training.engine import TorchEngine  # noqa: E402
+from tests.training.conftest import free_port, join_two_rank_launch  # noqa: E402
 
 LLAVA_ZERO2 = {  # the reference's scripts/zero2.json (HF-Trainer style, "auto" values)
     "fp16": {"enabled": "auto", "loss_scale": 0, "loss_scale_window": 1000, "initial_scale_power": 16,
@@ -97,14 +99,17 @@ def toy_engine(backend: str, zero_stage: int = 2, total: int = 6):
     return model, DeepSpeedEngine(model, model.parameters(), config=config, stage=stage, total_steps=total)
 
 
-def run_steps(engine, steps):
-    """What the loop does: each micro-batch's summed loss over the step's tokens, one step()."""
+def run_steps(engine, steps, rank=0, world=1):
+    """What the loop does with this rank's share of each step (every ``world``-th micro-batch):
+    each micro-batch's summed loss over the step's tokens on all ranks, one step()."""
     norms = []
     for micro in steps:
-        tokens = sum(int(y.numel()) for _, y in micro)
-        for batch in micro:
-            loss_sum, _ = engine.forward(batch)
-            engine.backward(loss_sum / tokens)
+        mine = micro[rank::world]
+        tokens = int(engine.all_reduce_sum(sum(int(y.numel()) for _, y in mine)))
+        for i, batch in enumerate(mine):
+            with engine.accumulating(last=i == len(mine) - 1):
+                loss_sum, _ = engine.forward(batch)
+                engine.backward(loss_sum / tokens)
         norms.append(engine.step())
     return norms
 
@@ -160,28 +165,20 @@ def _two_rank_worker(rank, port, out, ckpt=None, mode="run"):
     """One rank of a 2-process gloo run over the 2-micro-batch toy steps (one micro-batch per rank,
     as the loop's GroupedBatches deals them). ``mode``: ``run`` all steps; ``save`` all steps, writing
     a sharded checkpoint after the second; ``resume`` load that checkpoint and run the rest."""
-    import os
-
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
-                      LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
+    join_two_rank_launch(rank, port)
     if mode == "ddp":
         return _ddp_rank(rank, out)
     model, engine = toy_engine("deepspeed", 2)
     steps = [s for s in toy_steps(6) if len(s) == 2]
     if mode == "resume":
         engine.load(ckpt, "step2")
-        steps = steps[2:]
-    norms = []
-    for i, micro in enumerate(steps):
-        mine = micro[rank::2]
-        tokens = int(engine.all_reduce_sum(sum(int(y.numel()) for _, y in mine)))
-        for batch in mine:
-            loss_sum, _ = engine.forward(batch)
-            engine.backward(loss_sum / tokens)
-        norms.append(engine.step())
-        if mode == "save" and i == 1:
-            engine.save(ckpt, "step2")
+        norms = run_steps(engine, steps[2:], rank, 2)
+    elif mode == "save":
+        norms = run_steps(engine, steps[:2], rank, 2)
+        engine.save(ckpt, "step2")
+        norms += run_steps(engine, steps[2:], rank, 2)
+    else:
+        norms = run_steps(engine, steps, rank, 2)
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms}, out)
     shutdown_distributed()
@@ -204,15 +201,7 @@ def _ddp_rank(rank, out):
         return allreduce_hook(state, bucket)
 
     engine.model.register_comm_hook(None, counting_hook)
-    norms = []
-    for micro in four_micro_steps():  # what the loop does with each rank's share
-        mine = micro[rank::2]
-        tokens = int(engine.all_reduce_sum(sum(int(y.numel()) for _, y in mine)))
-        for i, batch in enumerate(mine):
-            with engine.accumulating(last=i == len(mine) - 1):
-                loss_sum, _ = engine.forward(batch)
-                engine.backward(loss_sum / tokens)
-        norms.append(engine.step())
+    norms = run_steps(engine, four_micro_steps(), rank, 2)
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms, "reductions": reductions}, out)
     shutdown_distributed()
@@ -232,14 +221,9 @@ def test_ddp_reduces_once_per_step_and_matches_one_process(tmp_path):
 
 
 def _spawn_two_ranks(*args) -> None:
-    import socket
-
     import torch.multiprocessing as mp
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_two_rank_worker, args=(port, *args), nprocs=2)
+    mp.spawn(_two_rank_worker, args=(free_port(), *args), nprocs=2)
 
 
 def test_two_ranks_sum_gradients_over_ranks(tmp_path):

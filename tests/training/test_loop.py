@@ -6,6 +6,7 @@ import torch
 
 from llaso_core.training.config import cpu_default
 from llaso_core.training.run import train
+from tests.training.conftest import free_port, join_two_rank_launch, tone_corpus
 
 
 def config(out, data, **overrides):
@@ -52,14 +53,10 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
 
 
 def _ddp_worker(rank, port, root, out):
-    import os
-
-    from llaso_core.training.engine import shutdown_distributed
+    from llaso_core.distributed import shutdown_distributed
     from llaso_core.training.loop import train_stage
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
-                      LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
+    join_two_rank_launch(rank, port)
     cfg, model, dataset = fresh_run(out, root, micro_batch=1)
     result = train_stage(model, dataset, cfg, "instruct", out / f"rank{rank}")
     (out / f"rank{rank}.json").write_text(json.dumps({"steps": result.steps, "dropped": result.dropped_samples}))
@@ -84,20 +81,14 @@ def fresh_run(out, root, **overrides):
 def test_two_ranks_keep_step_when_one_micro_batch_loses_all_its_audio(tmp_path):
     """DDP reduces gradients inside backward: a rank whose micro-batch is dropped (its only sample's
     audio is corrupt) must still run as many passes as the other rank, or both wait forever."""
-    import socket
     import time
 
     import torch.multiprocessing as mp
 
-    from tests.training.conftest import tone_corpus
-
     root = tmp_path / "data"
     tone_corpus(root, n=16)
     (root / "audio" / "tone_5.wav").write_bytes(b"RIFF not really a wave file")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    context = mp.start_processes(_ddp_worker, args=(port, root, tmp_path), nprocs=2, join=False,
+    context = mp.start_processes(_ddp_worker, args=(free_port(), root, tmp_path), nprocs=2, join=False,
                                  start_method="spawn")
     deadline = time.monotonic() + 180
     while not context.join(timeout=5):

@@ -1,0 +1,26 @@
+"""Process-group helpers shared by training and evaluation under torchrun / deepspeed launchers."""
+
+from __future__ import annotations
+
+import os
+
+
+def world_size() -> int:
+    """Processes in this launch (``WORLD_SIZE``; 1 when not launched by torchrun or deepspeed)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def rank() -> int:
+    """This process's rank in the launch (``RANK``; 0 in a single process)."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def shutdown_distributed() -> None:
+    """Under a multi-process launch, end the process group after a barrier, so that no rank exits
+    while collective threads still run (gloo then aborts the process). A one-process group (DeepSpeed
+    makes one) is left alone: later engines in the same process reuse it."""
+    import torch.distributed as dist
+
+    if world_size() > 1 and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
