@@ -69,15 +69,24 @@ def timed(generator: Generator, reqs: list[Request], batch_size: int, new_tokens
     return time.perf_counter() - start
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shapes", choices=("tiny", "llaso-base"), default="tiny")
-    parser.add_argument("--samples", type=int, default=256, help="enough for length-sorted batches to be tight")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--new-tokens", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--shapes", choices=("tiny", "llaso-base"), default="tiny",
+                        help="tiny (the CPU default model) or llaso-base (Whisper-large-v3 + Llama-3.2-3B configs)")
+    parser.add_argument("--samples", type=positive, default=256, help="enough for length-sorted batches to be tight")
+    parser.add_argument("--batch-size", type=positive, default=32, help="requests per batched generate call")
+    parser.add_argument("--new-tokens", type=positive, nargs="+", default=[16, 64],
+                        help="answer lengths to measure (one line each)")
     parser.add_argument("--seconds", type=float, default=4.0, help="mean clip length")
-    parser.add_argument("--cache", choices=("dynamic", "static"), default="dynamic")
-    parser.add_argument("--device", default=None)
+    parser.add_argument("--cache", choices=("dynamic", "static"), default="dynamic", help="KV cache kind")
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     args = parser.parse_args()
     torch.manual_seed(0)
     model = tiny_model() if args.shapes == "tiny" else llaso_base_model()
