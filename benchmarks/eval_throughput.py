@@ -19,6 +19,7 @@ import time
 import numpy as np
 import torch
 
+from llaso_core.chat import LLASO_CHAT
 from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
 from llaso_core.loader import get_host
 from llaso_core.model.llm import LLMBundle
@@ -27,10 +28,12 @@ from llaso_core.query import AudioRef, assemble
 
 TEXTS = ["What is the speaker's gender? Choose from: male, female.", "Transcribe the audio.",
          "Which instrument family plays this note?", "the quick brown fox jumps over the lazy dog"] * 20
+# as `llaso train` does, the tokenizer also learns the system prompt (~70 tokens, as with Llama-3's)
+TOKENIZER_TEXTS = TEXTS + [LLASO_CHAT.system] * len(TEXTS)
 
 
 def tiny_model() -> LSLM:
-    return build(LSLMConfig(), texts=TEXTS)
+    return build(LSLMConfig(), texts=TOKENIZER_TEXTS)
 
 
 def llaso_base_model() -> LSLM:
@@ -41,7 +44,7 @@ def llaso_base_model() -> LSLM:
     encoder = whisper(config=dict(num_mel_bins=128, d_model=1280, encoder_layers=32, encoder_attention_heads=20,
                                   encoder_ffn_dim=5120, decoder_layers=1, decoder_attention_heads=20,
                                   decoder_ffn_dim=5120, max_source_positions=1500))
-    tokenizer = train_tokenizer(TEXTS)
+    tokenizer = train_tokenizer(TOKENIZER_TEXTS)
     config = LlamaConfig(vocab_size=128256, hidden_size=3072, intermediate_size=8192, num_hidden_layers=28,
                          num_attention_heads=24, num_key_value_heads=8, max_position_embeddings=8192,
                          tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id)
@@ -60,8 +63,10 @@ def requests(n: int, seconds: float, new_tokens: int, seed: int = 0) -> list[Req
     return out
 
 
-def timed(generator: Generator, reqs: list[Request], batch_size: int, new_tokens: int, cache: str) -> float:
-    options = GenerationOptions(batch_size=batch_size, min_new_tokens=new_tokens, cache=cache)
+def timed(generator: Generator, reqs: list[Request], batch_size: int, new_tokens: int, cache: str,
+          share_prefix: bool = True) -> float:
+    options = GenerationOptions(batch_size=batch_size, min_new_tokens=new_tokens, cache=cache,
+                                share_prefix=share_prefix)
     start = time.perf_counter()
     generator.generate(reqs, options)
     if generator.device.type == "cuda":
@@ -86,19 +91,22 @@ def main() -> None:
                         help="answer lengths to measure (one line each)")
     parser.add_argument("--seconds", type=float, default=4.0, help="mean clip length")
     parser.add_argument("--cache", choices=("dynamic", "static"), default="dynamic", help="KV cache kind")
+    parser.add_argument("--share-prefix", action=argparse.BooleanOptionalAction, default=True,
+                        help="prefill the batch's common prompt prefix once (what llaso eval does)")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     args = parser.parse_args()
     torch.manual_seed(0)
     model = tiny_model() if args.shapes == "tiny" else llaso_base_model()
     generator = Generator(model, device=args.device)
     print(f"device {generator.device}, shapes {args.shapes}, {args.samples} samples, clips ~{args.seconds:g} s, "
-          f"batch {args.batch_size}, {args.cache} KV cache, torch threads {torch.get_num_threads()}")
+          f"batch {args.batch_size}, {args.cache} KV cache, shared prefix {'on' if args.share_prefix else 'off'}, "
+          f"torch threads {torch.get_num_threads()}")
     print(f"{'new tokens':>10}  {'one at a time':>16}  {'batched':>16}  ratio")
     for new_tokens in args.new_tokens:
         reqs = requests(args.samples, args.seconds, new_tokens)
-        timed(generator, reqs[:4], args.batch_size, new_tokens, args.cache)  # warm-up
-        batched = timed(generator, reqs, args.batch_size, new_tokens, args.cache)
-        single = timed(generator, reqs, 1, new_tokens, args.cache)
+        timed(generator, reqs[:4], args.batch_size, new_tokens, args.cache, args.share_prefix)  # warm-up
+        batched = timed(generator, reqs, args.batch_size, new_tokens, args.cache, args.share_prefix)
+        single = timed(generator, reqs, 1, new_tokens, args.cache, args.share_prefix)
         print(f"{new_tokens:>10}  {args.samples / single:>10.2f} smp/s  {args.samples / batched:>10.2f} smp/s  "
               f"{single / batched:5.2f}x", flush=True)
 

@@ -7,7 +7,9 @@ Variants (each: the same synthetic clips, the same number of optimizer steps):
     into the LLM, gradient checkpointing on the LLM, logits over the full vocabulary at every
     position and then masked (``reference_loss`` below), plain random batches.
 (b) llaso: only the clip's frames (``trim``), no gradient checkpointing, logits at supervised
-    positions only (``LSLM.forward``), length-grouped batches (``GroupedBatches``).
+    positions only (``LSLM.forward``), length-grouped batches (``GroupedBatches``), the prompt
+    prefix all rows share (system prompt, user header) run once per micro-batch
+    (``Batch.shared_prefix``; ``--no-share-prefix`` to measure without it).
 (c) llaso with cached encoder frames (``Batch.audio_frames``): the frozen encoder is run once
     beforehand (its time is printed, not counted in the step time).
 
@@ -88,12 +90,13 @@ def reference_loss(model, batch) -> tuple[torch.Tensor, int]:
 
 # -- model and data ---------------------------------------------------------------------------------
 def build_model(shapes: dict, length_mode: str, device: torch.device, texts: list[str]):
+    from llaso_core.chat import LLASO_CHAT
     from llaso_core.model.lslm import LSLM, LSLMConfig
     from llaso_plugins.encoders.whisper import build as whisper
     from llaso_plugins.llms.llama import build as llama
     from llaso_plugins.llms.tiny import train_tokenizer
 
-    tokenizer = train_tokenizer(texts)
+    tokenizer = train_tokenizer(texts + [LLASO_CHAT.system] * len(texts))  # as `llaso train` does
     with torch.device(device):
         encoder = whisper(None, config=shapes["encoder"], length_mode=length_mode)
         llm = llama(None, config={**shapes["llm"], "attn_implementation": "sdpa"}, tokenizer=tokenizer)
@@ -209,7 +212,7 @@ def call_model(model, batch):
     return model(batch)
 
 
-def make_batches(model, encoded, order, *, waves=None, cached=None):
+def make_batches(model, encoded, order, *, waves=None, cached=None, share_prefix=False):
     from llaso_core.model.batching import collate
     from llaso_core.training.features import pad_frames
 
@@ -218,10 +221,11 @@ def make_batches(model, encoded, order, *, waves=None, cached=None):
         if cached is not None:
             frames, _ = pad_frames([cached[i] for i in ids], cached[ids[0]].shape[1])
             batches.append(collate([encoded[i] for i in ids], pad_id=model.tokenizer.pad_token_id,
-                                   cached_frames=frames))
+                                   cached_frames=frames, share_prefix=share_prefix))
         else:
             audio = model.encoder.featurizer([waves[i] for i in ids])
-            batches.append(collate([encoded[i] for i in ids], pad_id=model.tokenizer.pad_token_id, audio=audio))
+            batches.append(collate([encoded[i] for i in ids], pad_id=model.tokenizer.pad_token_id, audio=audio,
+                                   share_prefix=share_prefix))
     return batches
 
 
@@ -237,6 +241,8 @@ def main(argv=None) -> int:
     parser.add_argument("--peak-tflops", type=float, default=989.0, help="peak dense bf16 TFLOP/s (H100: 989)")
     parser.add_argument("--variants", default="a,b,c", help="comma-separated subset of a,b,c")
     parser.add_argument("--ours-checkpointing", action="store_true", help="gradient checkpointing in (b)/(c) too")
+    parser.add_argument("--share-prefix", action=argparse.BooleanOptionalAction, default=True,
+                        help="(b)/(c) run the rows' shared prompt prefix once (llaso's default)")
     parser.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default="auto",
                         help="compute dtype: auto = bf16 on a GPU that has it, else fp32")
     parser.add_argument("--repeat", type=int, default=1, help="run each stage's variants N times, keep the best "
@@ -312,9 +318,9 @@ def main(argv=None) -> int:
             if variant == "a":
                 batches = make_batches(model, ref_encoded, rand, waves=waves)
             elif variant == "b":
-                batches = make_batches(model, our_encoded, grouped, waves=waves)
+                batches = make_batches(model, our_encoded, grouped, waves=waves, share_prefix=args.share_prefix)
             else:
-                batches = make_batches(model, our_encoded, grouped, cached=cached)
+                batches = make_batches(model, our_encoded, grouped, cached=cached, share_prefix=args.share_prefix)
             try:
                 stats = run_variant(model, batches, stage, loss_fn=reference_loss if variant == "a" else call_model,
                                     checkpointing=variant == "a" or args.ours_checkpointing, device=device,

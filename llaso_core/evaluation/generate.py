@@ -1,7 +1,9 @@
 """Batched generation: length-sorted batches, left padding, KV cache, greedy by default.
 
 Each query is rendered with the chat template (prompt only), its audio spliced into the audio slots
-exactly as in training, and the LLM generates from the embeddings until ``<|eot_id|>``.
+exactly as in training, and the LLM generates from the embeddings until ``<|eot_id|>``. The prompt
+prefix every request of a batch shares (system prompt and user header) is prefilled once and its
+KV cache repeated for the rows.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import torch
 
 from llaso_core.model.batching import collate, encode
-from llaso_core.model.lslm import LSLM
+from llaso_core.model.lslm import LSLM, cache_argument
 from llaso_core.query import Query
 
 
@@ -38,6 +40,7 @@ class GenerationOptions:
     # "dynamic" grows the KV cache per step (fastest without compilation: 1.3x on the tiny CPU model,
     # benchmarks/eval_throughput.py); "static" preallocates it, for torch.compile'd decoding
     cache: Literal["dynamic", "static"] = "dynamic"
+    share_prefix: bool = True  # prefill the batch's common prompt prefix once (dynamic cache only)
 
 
 class Generator:
@@ -71,17 +74,24 @@ class Generator:
                           max_length=options.max_length) for r in batch]
         waves = [w for r in batch for w in r.waveforms]
         audio = model.encoder.extract(waves) if waves else None
-        tensors = collate(encoded, pad_id=model.tokenizer.pad_token_id, audio=audio, left_pad=True).to(self.device)
+        share = options.share_prefix and options.cache == "dynamic"
+        tensors = collate(encoded, pad_id=model.tokenizer.pad_token_id, audio=audio, left_pad=True,
+                          share_prefix=share).to(self.device)
         if tensors.audio_features is not None:
             tensors.audio_features = tensors.audio_features.to(next(model.parameters()).dtype)
         embeds = model.embed(tensors)
+        prefix = tensors.shared_prefix
+        if prefix:  # generation continues from the prefilled shared prefix (its positions are in ``embeds`` too)
+            cache = {cache_argument(model.llm): model.prefix_cache(embeds[:1, :prefix], len(batch))}
+        else:
+            cache = {"cache_implementation": options.cache}
         output = model.llm.generate(
-            inputs_embeds=embeds, attention_mask=tensors.attention_mask,
+            inputs_embeds=embeds, attention_mask=tensors.attention_mask, **cache,
             max_new_tokens=max(r.max_new_tokens for r in batch), min_new_tokens=options.min_new_tokens or None,
             do_sample=options.do_sample,
             temperature=options.temperature if options.do_sample else None,
             top_p=options.top_p if options.do_sample else None, eos_token_id=self.eot_id,
-            pad_token_id=model.tokenizer.pad_token_id, streamer=streamer, cache_implementation=options.cache)
+            pad_token_id=model.tokenizer.pad_token_id, streamer=streamer)
         texts = []
         for row, request in zip(output, batch):
             tokens = row[: request.max_new_tokens].tolist()

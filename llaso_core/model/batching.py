@@ -5,6 +5,11 @@ placeholder tokens as the clip will have frames after encoder + projector, so ev
 known before the model runs. The batch carries flat index tensors that say which position takes
 which frame and which positions are supervised; the model only gathers and scatters with them
 (no per-sample Python loops, no ``.item()`` on the device).
+
+Every sample starts with the same system prompt and user header (about 70 Llama-3 tokens). With
+``share_prefix`` the batch records how many leading positions all rows share (before any audio or
+supervised position), and the model runs them once for the whole batch instead of once per row;
+left-padded (generation) batches then put their padding after that prefix.
 """
 
 from __future__ import annotations
@@ -102,6 +107,7 @@ class Batch:
     loss_targets: torch.Tensor
     loss_weights: torch.Tensor  # 1 / (supervised tokens of the target's sample): per-sample averaging
     sample_ids: list[str]
+    shared_prefix: int = 0  # leading positions identical in every row (no audio, no loss): run once
 
     @property
     def num_targets(self) -> int:
@@ -119,10 +125,13 @@ class Batch:
 
 def collate(encoded: Sequence[Encoded], *, pad_id: int,
             audio: tuple[torch.Tensor, torch.Tensor] | None = None, cached_frames: torch.Tensor | None = None,
-            left_pad: bool = False) -> Batch:
+            left_pad: bool = False, share_prefix: bool = False) -> Batch:
     """Pad ``encoded`` into a batch. ``audio`` is (features, lengths) of all clips in order; or
-    ``cached_frames`` ``[clips, frames, dim]`` when the encoder output is cached."""
+    ``cached_frames`` ``[clips, frames, dim]`` when the encoder output is cached. With
+    ``share_prefix`` (and more than one row) ``Batch.shared_prefix`` is set, and left padding goes
+    after the shared prefix so that it stays at the same positions in every row."""
     longest = max(len(e.input_ids) for e in encoded)
+    prefix = shared_prefix(encoded) if share_prefix and len(encoded) > 1 else 0
     ids = torch.full((len(encoded), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(encoded), longest), dtype=torch.long)
     splice_rows, splice_cols, splice_clip, splice_frame = [], [], [], []
@@ -130,19 +139,20 @@ def collate(encoded: Sequence[Encoded], *, pad_id: int,
     clip = 0
     for row, e in enumerate(encoded):
         n = len(e.input_ids)
-        offset = longest - n if left_pad else 0
-        ids[row, offset:offset + n] = torch.tensor(e.input_ids)
-        mask[row, offset:offset + n] = 1
+        shift = longest - n if left_pad else 0  # tokens from ``prefix`` on move right by ``shift``
+        columns = np.arange(n) + np.where(np.arange(n) >= prefix, shift, 0)
+        ids[row, torch.from_numpy(columns)] = torch.tensor(e.input_ids)
+        mask[row, torch.from_numpy(columns)] = 1
         labels = np.asarray(e.labels)
         for frames, start in zip(e.frames, e.slot_starts):
             splice_rows.append(np.full(frames, row))
-            splice_cols.append(offset + np.arange(start, start + frames))
+            splice_cols.append(columns[start:start + frames])
             splice_clip.append(np.full(frames, clip))
             splice_frame.append(np.arange(frames))
             clip += 1
         supervised = np.nonzero(labels[1:] != IGNORE)[0]  # position p predicts token p + 1
         loss_rows.append(np.full(len(supervised), row))
-        loss_cols.append(offset + supervised)
+        loss_cols.append(columns[supervised])
         loss_targets.append(labels[1:][supervised])
         loss_weights.append(np.full(len(supervised), 1.0 / max(len(supervised), 1)))
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -154,7 +164,24 @@ def collate(encoded: Sequence[Encoded], *, pad_id: int,
         splice_frame=_cat(splice_frame),
         loss_rows=_cat(loss_rows), loss_cols=_cat(loss_cols), loss_targets=_cat(loss_targets),
         loss_weights=torch.from_numpy(np.concatenate(loss_weights)).float() if loss_weights else torch.zeros(0),
-        sample_ids=[e.sample_id for e in encoded])
+        sample_ids=[e.sample_id for e in encoded], shared_prefix=prefix)
+
+
+def shared_prefix(encoded: Sequence[Encoded]) -> int:
+    """Leading tokens common to all of ``encoded`` that the model can run once: before every audio
+    slot and every supervised position, and leaving each row at least one token of its own."""
+    limit = min(len(e.input_ids) - 1 for e in encoded)
+    for e in encoded:
+        if e.slot_starts:
+            limit = min(limit, e.slot_starts[0])
+        supervised = np.nonzero(np.asarray(e.labels) != IGNORE)[0]
+        if len(supervised):
+            limit = min(limit, int(supervised[0]) - 1)  # the position predicting the first answer token
+    first = np.asarray(encoded[0].input_ids[:max(limit, 0)])
+    same = np.ones(len(first), dtype=bool)
+    for e in encoded[1:]:
+        same &= np.asarray(e.input_ids[:len(first)]) == first
+    return int(np.argmin(same)) if not same.all() else len(first)
 
 
 def _cat(parts: list[np.ndarray]) -> torch.Tensor:

@@ -2,11 +2,14 @@
 
 ``forward(batch)`` returns the summed token loss and the number of supervised tokens, so the
 trainer can normalise by the supervised tokens of a whole global batch across accumulation steps.
-Logits are computed only at supervised positions.
+Logits are computed only at supervised positions, and a prefix shared by every row of the batch
+(``Batch.shared_prefix``: the system prompt) runs through the LLM once, its keys and values
+repeated for the rows.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -79,12 +82,36 @@ class LSLM(nn.Module):
                                       audio[batch.splice_clip, batch.splice_frame])
         return embeds
 
+    def prefix_cache(self, prefix_embeds: torch.Tensor, rows: int):
+        """The LLM's KV cache of a prefix ``[1, length, width]`` shared by ``rows`` rows: computed
+        once and repeated (gradients flow back through the repeat)."""
+        output = self.llm.get_decoder()(inputs_embeds=prefix_embeds, use_cache=True)
+        cache = output.cache if "cache" in output else output.past_key_values  # transformers 5 / 4
+        cache.batch_repeat_interleave(rows)
+        return cache
+
+    def hidden_states(self, batch: Batch) -> tuple[torch.Tensor, int]:
+        """The LLM's last hidden states from position ``start`` on, and ``start``: the shared prefix,
+        which is run once for the batch (or 0 under gradient checkpointing, which drops caches)."""
+        decoder = self.llm.get_decoder()
+        embeds = self.embed(batch)
+        start = batch.shared_prefix
+        if start and self.training and any(getattr(m, "gradient_checkpointing", False) for m in self.llm.modules()):
+            start = 0
+        if not start:
+            return decoder(inputs_embeds=embeds, attention_mask=batch.attention_mask,
+                           position_ids=batch.position_ids).last_hidden_state, 0
+        cache = self.prefix_cache(embeds[:1, :start], embeds.shape[0])
+        hidden = decoder(inputs_embeds=embeds[:, start:], attention_mask=batch.attention_mask,
+                         position_ids=batch.position_ids[:, start:], use_cache=True,
+                         **{cache_argument(decoder): cache}).last_hidden_state
+        return hidden, start
+
     def forward(self, batch: Batch, per_sample: bool = False) -> tuple[torch.Tensor, int]:
         """(summed loss, count): over tokens, or with ``per_sample`` each sample's mean token loss summed
         over samples (so one-word labels weigh as much as long answers)."""
-        hidden = self.llm.get_decoder()(inputs_embeds=self.embed(batch), attention_mask=batch.attention_mask,
-                                         position_ids=batch.position_ids).last_hidden_state
-        logits = self.llm.get_output_embeddings()(hidden[batch.loss_rows, batch.loss_cols])
+        hidden, start = self.hidden_states(batch)
+        logits = self.llm.get_output_embeddings()(hidden[batch.loss_rows, batch.loss_cols - start])
         if per_sample:
             losses = nn.functional.cross_entropy(logits.float(), batch.loss_targets, reduction="none")
             return (losses * batch.loss_weights).sum(), batch.num_supervised_samples
@@ -138,6 +165,12 @@ def build(config: LSLMConfig, host: PluginHost | None = None, *, texts=None, tok
     else:
         llm = llm_factory(texts=texts, **config.llm_options)
     return LSLM(config, encoder, llm)
+
+
+def cache_argument(module: nn.Module) -> str:
+    """What ``module.forward`` (a transformers decoder or causal LM) calls its KV cache argument:
+    ``cache`` in transformers 5.x, ``past_key_values`` before."""
+    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"
 
 
 def _without_checkpoint(options: dict[str, Any]) -> dict[str, Any]:

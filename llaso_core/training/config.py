@@ -65,6 +65,7 @@ class TrainConfig:
     micro_batch: int = 8
     max_length: int = 2048
     loss_normalization: Literal["tokens", "samples"] = "tokens"  # samples: each sample's mean token loss
+    share_prefix: bool = True  # run the prompt prefix all rows share (system prompt) once per micro-batch
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     spec_augment: bool = True
     feature_cache: str | None = None  # folder of cached encoder frames (frozen encoder only)

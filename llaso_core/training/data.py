@@ -76,8 +76,8 @@ class TrainingSet(torch.utils.data.Dataset):
                 positions += 1  # a broken file is reported when the item is loaded
         return positions + text_positions(sample)
 
-    def collator(self, pad_id: int, *, augment: bool, seed: int) -> "Collator":
-        return Collator(self.featurizer, pad_id, augment=augment, seed=seed)
+    def collator(self, pad_id: int, *, augment: bool, seed: int, share_prefix: bool = True) -> "Collator":
+        return Collator(self.featurizer, pad_id, augment=augment, seed=seed, share_prefix=share_prefix)
 
     def __getitem__(self, i: int) -> Item | None:
         sample = self.samples[i]
@@ -101,6 +101,7 @@ class Collator:
     pad_id: int
     augment: bool = False
     seed: int = 0
+    share_prefix: bool = True  # run the rows' common prompt prefix once (``Batch.shared_prefix``)
 
     def __call__(self, items: Sequence[Item | None]) -> Batch | None:
         items = [it for it in items if it is not None]
@@ -111,7 +112,7 @@ class Collator:
         if audio is not None and self.augment:
             audio = (spec_augment(audio[0], audio[1], _seed(self.seed, [it.encoded.sample_id for it in items])),
                      audio[1])
-        return collate([it.encoded for it in items], pad_id=self.pad_id, audio=audio)
+        return collate([it.encoded for it in items], pad_id=self.pad_id, audio=audio, share_prefix=self.share_prefix)
 
 
 def spec_augment(features: torch.Tensor, lengths: torch.Tensor, seed: int, *, freq_masks: int = 2,

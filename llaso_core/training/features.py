@@ -390,9 +390,9 @@ class CachedTrainingSet(torch.utils.data.Dataset):
         positions = sum(self.positions(self.cache.num_frames(self.root / ref.path)) for ref in sample.audio)
         return positions + text_positions(sample)
 
-    def collator(self, pad_id: int, **_: object) -> "CachedCollator":
+    def collator(self, pad_id: int, *, share_prefix: bool = True, **_: object) -> "CachedCollator":
         """No SpecAugment: the encoder input is not seen again."""
-        return CachedCollator(pad_id)
+        return CachedCollator(pad_id, share_prefix=share_prefix)
 
     def __getitem__(self, i: int) -> CachedItem:
         sample = self.samples[i]
@@ -409,6 +409,7 @@ class CachedCollator:
 
     pad_id: int
     dtype: torch.dtype = torch.float32
+    share_prefix: bool = True
 
     def __call__(self, items: Sequence[CachedItem | None]) -> Batch | None:
         items = [it for it in items if it is not None]
@@ -418,7 +419,8 @@ class CachedCollator:
         frames = None
         if clips:
             frames, _ = pad_frames(clips, clips[0].shape[1], self.dtype)
-        return collate([it.encoded for it in items], pad_id=self.pad_id, cached_frames=frames)
+        return collate([it.encoded for it in items], pad_id=self.pad_id, cached_frames=frames,
+                       share_prefix=self.share_prefix)
 
 
 def cache_for_model(root: str | Path, model, encoder_id: str | None = None, *,

@@ -101,7 +101,8 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
     total = stage.max_steps or max(1, math.ceil(stage.epochs * batches.steps_per_epoch))
     engine = make_engine(config, model, params, stage, total)
     model.encoder.train("encoder" in stage.trainable)
-    collator = dataset.collator(model.tokenizer.pad_token_id, augment=config.spec_augment, seed=config.seed)
+    collator = dataset.collator(model.tokenizer.pad_token_id, augment=config.spec_augment, seed=config.seed,
+                                share_prefix=config.share_prefix)
     start_step, first_loss = 0, None
     state_path = out / STATE_FILE
     if resume and state_path.exists():
