@@ -110,3 +110,21 @@ def test_per_sample_loss_weighs_short_and_long_answers_alike(model):
                  for it, wave in zip(items, w)]
     assert samples == 2
     torch.testing.assert_close(total, sum(loss / n for loss, n in means), rtol=1e-4, atol=1e-4)
+
+
+def test_whisper_trim_features_equal_the_30s_padded_ones_on_the_clip():
+    """``trim`` featurises only up to the batch's longest clip; its frames must be Whisper's own."""
+    from llaso_plugins.encoders.whisper import build as whisper
+
+    encoder = whisper(config=dict(num_mel_bins=128, d_model=64, encoder_layers=1, encoder_attention_heads=4,
+                                  encoder_ffn_dim=128, decoder_layers=1, decoder_attention_heads=4,
+                                  decoder_ffn_dim=64, max_source_positions=1500))
+    rng = np.random.default_rng(5)
+    # a clip ending on a hop boundary (its last frame reaches past the end), odd lengths, one over 30 s
+    clips = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (80000, 48077, 16000 * 2 + 13, 16000 * 31)]
+    for batch in (clips[:1], clips[:3], clips):
+        features, lengths = encoder.extract(batch)
+        reference = encoder.featurizer.feature_extractor(batch, sampling_rate=16000, return_tensors="pt")
+        for i, n in enumerate(lengths.tolist()):
+            assert n == min(len(batch[i]) // 160, 3000)
+            torch.testing.assert_close(features[i, :, :n], reference["input_features"][i, :, :n])
