@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from llaso_core.model.batching import collate, encode
+from llaso_core.model.kv_cache import growing_cache
 from llaso_core.model.lslm import LSLM, cache_argument
 from llaso_core.query import Query
 
@@ -37,8 +38,8 @@ class GenerationOptions:
     top_p: float = 1.0
     max_length: int = 4096
     min_new_tokens: int = 0  # benchmarks force equal-length answers with this
-    # "dynamic" grows the KV cache per step (fastest without compilation: 1.3x on the tiny CPU model,
-    # benchmarks/eval_throughput.py); "static" preallocates it, for torch.compile'd decoding
+    # "dynamic" grows the KV cache as tokens come, in place (``kv_cache.growing_cache``; fastest without
+    # compilation); "static" is transformers' fixed-size cache, for torch.compile'd decoding
     cache: Literal["dynamic", "static"] = "dynamic"
     share_prefix: bool = True  # prefill the batch's common prompt prefix once (dynamic cache only)
 
@@ -80,13 +81,15 @@ class Generator:
         if tensors.audio_features is not None:
             tensors.audio_features = tensors.audio_features.to(next(model.parameters()).dtype)
         embeds = model.embed(tensors)
-        prefix = tensors.shared_prefix
-        if prefix:  # generation continues from the prefilled shared prefix (its positions are in ``embeds`` too)
-            cache = {cache_argument(model.llm): model.prefix_cache(embeds[:1, :prefix], len(batch))}
+        if options.cache == "static":
+            kv_cache = {"cache_implementation": "static"}
         else:
-            cache = {"cache_implementation": options.cache}
+            cache = growing_cache()
+            if tensors.shared_prefix:  # generation continues after the prefilled prefix (also in ``embeds``)
+                cache = model.prefix_cache(embeds[:1, :tensors.shared_prefix], len(batch), cache)
+            kv_cache = {cache_argument(model.llm): cache} if cache is not None else {}
         output = model.llm.generate(
-            inputs_embeds=embeds, attention_mask=tensors.attention_mask, **cache,
+            inputs_embeds=embeds, attention_mask=tensors.attention_mask, **kv_cache,
             max_new_tokens=max(r.max_new_tokens for r in batch), min_new_tokens=options.min_new_tokens or None,
             do_sample=options.do_sample,
             temperature=options.temperature if options.do_sample else None,

@@ -82,10 +82,12 @@ class LSLM(nn.Module):
                                       audio[batch.splice_clip, batch.splice_frame])
         return embeds
 
-    def prefix_cache(self, prefix_embeds: torch.Tensor, rows: int):
+    def prefix_cache(self, prefix_embeds: torch.Tensor, rows: int, cache=None):
         """The LLM's KV cache of a prefix ``[1, length, width]`` shared by ``rows`` rows: computed
-        once and repeated (gradients flow back through the repeat)."""
-        output = self.llm.get_decoder()(inputs_embeds=prefix_embeds, use_cache=True)
+        once and repeated (gradients flow back through the repeat). ``cache``: an empty one to fill."""
+        decoder = self.llm.get_decoder()
+        given = {cache_argument(decoder): cache} if cache is not None else {}
+        output = decoder(inputs_embeds=prefix_embeds, use_cache=True, **given)
         cache = output.cache if "cache" in output else output.past_key_values  # transformers 5 / 4
         cache.batch_repeat_interleave(rows)
         return cache
