@@ -130,16 +130,16 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         tokens = int(engine.all_reduce_sum(sum(b.num_targets for b in loaded)))
         units = tokens if not per_sample else int(engine.all_reduce_sum(
             sum(b.num_supervised_samples for b in loaded)))
-        loss_value = 0.0
+        step_loss = torch.zeros((), device=engine.device)  # summed on the device: one host sync per step
         runs = passes(loaded, len(received), spare, world)
         for i, (batch, weight) in enumerate(runs):
             with engine.accumulating(last=i == len(runs) - 1):
                 loss_sum, _ = engine.forward(batch, per_sample=per_sample)
                 loss = loss_sum * weight / max(units, 1)  # normalised over the whole step (tokens or samples)
                 engine.backward(loss)
-            loss_value += float(loss.detach())
+            step_loss += loss.detach().float()
         grad_norm = engine.step()
-        loss_value = engine.all_reduce_sum(loss_value)
+        loss_value = engine.all_reduce_sum(float(step_loss))
         first_loss = loss_value if first_loss is None else first_loss
         last_loss = loss_value
         dt = time.perf_counter() - t0
