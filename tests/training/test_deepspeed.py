@@ -260,7 +260,8 @@ def tone_config(out, data, **overrides):
     return attrs.evolve(base, instruct=instruct, micro_batch=4, **overrides)
 
 
-def test_zero2_run_matches_the_torch_backend(tones, tmp_path):
+@pytest.mark.parametrize("zero_stage", [2, 3])
+def test_zero_run_matches_the_torch_backend(tones, tmp_path, zero_stage):
     """Same seed, same data order, same AdamW/clipping/schedule: the first loss is identical and
     the final weights agree closely. Tolerance: the torch back-end takes the clipping norm in
     float32 (clip_grad_norm_ is off by ~1.3e-5 relative on this model against float64), DeepSpeed
@@ -273,7 +274,10 @@ def test_zero2_run_matches_the_torch_backend(tones, tmp_path):
 
     _, root = tones
     [ref] = train(tone_config(tmp_path / "torch", root, backend="torch"), announce=lambda m: None)
-    [ds] = train(tone_config(tmp_path / "ds", root, backend="deepspeed", zero_stage=2), announce=lambda m: None)
+    # ZeRO-3 partitions the parameters, gathered per module call: the shared prompt prefix calls the LLM's
+    # layers twice per forward
+    [ds] = train(tone_config(tmp_path / "ds", root, backend="deepspeed", zero_stage=zero_stage),
+                 announce=lambda m: None)
     assert ds.steps == ref.steps == 12
     assert ds.first_loss == pytest.approx(ref.first_loss, rel=1e-6)
     assert ds.last_loss < ds.first_loss * 0.7
