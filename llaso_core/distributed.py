@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 
@@ -17,10 +18,13 @@ def rank() -> int:
 
 def shutdown_distributed() -> None:
     """Under a multi-process launch, end the process group after a barrier, so that no rank exits
-    while collective threads still run (gloo then aborts the process). A one-process group (DeepSpeed
-    makes one) is left alone: later engines in the same process reuse it."""
+    while collective threads still run (gloo then aborts the process). Engines left in reference
+    cycles (a DDP reducer keeps the group and its pending work) are freed first, while the
+    interpreter is whole, not during its teardown. A one-process group (DeepSpeed makes one) is
+    left alone: later engines in the same process reuse it."""
     import torch.distributed as dist
 
     if world_size() > 1 and dist.is_initialized():
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()

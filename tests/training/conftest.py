@@ -41,6 +41,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def end_rank() -> None:
+    """The last line of a spawned rank whose results are written: shut the process group down as
+    ``llaso train`` does, then exit without the interpreter's teardown, where gloo's worker threads
+    can still abort a finished process (pytorch/pytorch#179291; seen once in a CI rehearsal)."""
+    import os
+    import sys
+
+    from llaso_core.distributed import shutdown_distributed
+
+    shutdown_distributed()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def join_two_rank_launch(rank: int, port: int) -> None:
     """In a spawned test process: the environment torchrun would give rank ``rank`` of 2 (one thread)."""
     import os

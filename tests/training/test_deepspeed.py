@@ -10,11 +10,10 @@ from torch import nn
 pytest.importorskip("deepspeed")
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # DeepSpeed calls deprecated c10d names
 
-from llaso_core.distributed import shutdown_distributed  # noqa: E402
 from llaso_core.training.config import StageConfig, TrainConfig, cpu_default  # noqa: E402
 from llaso_core.training.deepspeed_engine import DeepSpeedEngine, build_config  # noqa: E402
 from llaso_core.training.engine import TorchEngine  # noqa: E402
-from tests.training.conftest import free_port, join_two_rank_launch  # noqa: E402
+from tests.training.conftest import end_rank, free_port, join_two_rank_launch  # noqa: E402
 
 LLAVA_ZERO2 = {  # the reference's scripts/zero2.json (HF-Trainer style, "auto" values)
     "fp16": {"enabled": "auto", "loss_scale": 0, "loss_scale_window": 1000, "initial_scale_power": 16,
@@ -181,7 +180,7 @@ def _two_rank_worker(rank, port, out, ckpt=None, mode="run"):
         norms = run_steps(engine, steps, rank, 2)
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms}, out)
-    shutdown_distributed()
+    end_rank()
 
 
 def four_micro_steps():
@@ -204,7 +203,7 @@ def _ddp_rank(rank, out):
     norms = run_steps(engine, four_micro_steps(), rank, 2)
     if rank == 0:
         torch.save({"model": model.state_dict(), "norms": norms, "reductions": reductions}, out)
-    shutdown_distributed()
+    end_rank()
 
 
 def test_ddp_reduces_once_per_step_and_matches_one_process(tmp_path):

@@ -6,7 +6,7 @@ import torch
 
 from llaso_core.training.config import cpu_default
 from llaso_core.training.run import train
-from tests.training.conftest import free_port, join_two_rank_launch, tone_corpus
+from tests.training.conftest import end_rank, free_port, join_two_rank_launch, tone_corpus
 
 
 def config(out, data, **overrides):
@@ -53,14 +53,13 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
 
 
 def _ddp_worker(rank, port, root, out):
-    from llaso_core.distributed import shutdown_distributed
     from llaso_core.training.loop import train_stage
 
     join_two_rank_launch(rank, port)
     cfg, model, dataset = fresh_run(out, root, micro_batch=1)
     result = train_stage(model, dataset, cfg, "instruct", out / f"rank{rank}")
     (out / f"rank{rank}.json").write_text(json.dumps({"steps": result.steps, "dropped": result.dropped_samples}))
-    shutdown_distributed()
+    end_rank()
 
 
 def fresh_run(out, root, **overrides):
