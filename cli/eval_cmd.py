@@ -21,7 +21,7 @@ def eval_command(
     data: Optional[Path] = typer.Option(None, "--data", help="Evaluation set: LLaSO-Eval folder, unified jsonl or "
                                         "folder. Default: the mini-corpus eval split."),
     split: str = typer.Option("eval", "--split", help="Which split of a unified dataset to evaluate."),
-    batch_size: int = typer.Option(16, "--batch-size", min=1, help="Queries per generation batch."),
+    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Queries per generation batch."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N samples per task and modality "
                                         "(quick checks)."),
     protocol: Protocol = typer.Option(Protocol.STRICT, "--protocol", help="paper or strict scoring rules."),

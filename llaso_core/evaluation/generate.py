@@ -32,7 +32,7 @@ class Request:
 
 @attrs.frozen
 class GenerationOptions:
-    batch_size: int = 16
+    batch_size: int = 32  # faster than 16 on the tiny CPU model (benchmarks/eval_throughput.py)
     do_sample: bool = False
     temperature: float = 1.0
     top_p: float = 1.0
