@@ -52,11 +52,11 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
 
 
-def _ddp_worker(rank, port, root, out):
+def _ddp_worker(rank, port, root, out, micro_batch):
     from llaso_core.training.loop import train_stage
 
     join_two_rank_launch(rank, port)
-    cfg, model, dataset = fresh_run(out, root, micro_batch=1)
+    cfg, model, dataset = fresh_run(out, root, micro_batch=micro_batch)
     result = train_stage(model, dataset, cfg, "instruct", out / f"rank{rank}")
     (out / f"rank{rank}.json").write_text(json.dumps({"steps": result.steps, "dropped": result.dropped_samples}))
     end_rank()
@@ -77,24 +77,47 @@ def fresh_run(out, root, **overrides):
     return cfg, model, dataset
 
 
-def test_two_ranks_keep_step_when_one_micro_batch_loses_all_its_audio(tmp_path):
-    """DDP reduces gradients inside backward: a rank whose micro-batch is dropped (its only sample's
-    audio is corrupt) must still run as many passes as the other rank, or both wait forever."""
+def run_two_ranks(root, out, micro_batch: int, limit_s: float = 180) -> None:
+    """``_ddp_worker`` on 2 gloo processes; a hang (a collective waiting for a pass that never comes)
+    fails the test after ``limit_s`` instead of blocking CI."""
     import time
 
     import torch.multiprocessing as mp
 
-    root = tmp_path / "data"
-    tone_corpus(root, n=16)
-    (root / "audio" / "tone_5.wav").write_bytes(b"RIFF not really a wave file")
-    context = mp.start_processes(_ddp_worker, args=(free_port(), root, tmp_path), nprocs=2, join=False,
+    context = mp.start_processes(_ddp_worker, args=(free_port(), root, out, micro_batch), nprocs=2, join=False,
                                  start_method="spawn")
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + limit_s
     while not context.join(timeout=5):
         if time.monotonic() > deadline:
             for process in context.processes:
                 process.kill()
             raise AssertionError("the two ranks did not finish: a collective is waiting for a pass that never came")
+
+
+def test_two_ranks_keep_step_when_one_micro_batch_loses_all_its_audio(tmp_path):
+    """DDP reduces gradients inside backward: a rank whose micro-batch is dropped (its only sample's
+    audio is corrupt) must still run as many passes as the other rank, or both wait forever."""
+    root = tmp_path / "data"
+    tone_corpus(root, n=16)
+    (root / "audio" / "tone_5.wav").write_bytes(b"RIFF not really a wave file")
+    run_two_ranks(root, tmp_path, micro_batch=1)
     reports = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["steps"] for r in reports] == [4, 4]  # 16 samples / global batch 8 x 2 epochs
     assert sum(r["dropped"] for r in reports) == 2  # the broken sample, once per epoch
+
+
+def test_two_ranks_with_the_shared_prefix_match_one_process(tmp_path):
+    """DDP, 2 gloo processes, 2 samples per micro-batch: the LLM runs the rows' shared prompt prefix,
+    then each row's rest (its layers twice per forward). The weights equal one process stepping on
+    the same global batches (tolerance as for ZeRO vs torch: summation order differs)."""
+    from llaso_core.training.loop import train_stage
+
+    root = tmp_path / "data"
+    tone_corpus(root, n=16)
+    run_two_ranks(root, tmp_path, micro_batch=2)
+    cfg, model, dataset = fresh_run(tmp_path, root, micro_batch=2)
+    one = train_stage(model, dataset, cfg, "instruct", tmp_path / "one")
+    assert one.steps == 4 and json.loads((tmp_path / "rank0.json").read_text())["steps"] == 4
+    a, b = weights(tmp_path / "one" / "final"), weights(tmp_path / "rank0" / "final")
+    diffs = torch.cat([(b[name] - a[name]).abs().flatten() for name in a])
+    assert diffs.max() < 1e-4 and diffs.mean() < 1e-6, (float(diffs.max()), float(diffs.mean()))
