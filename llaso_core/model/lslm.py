@@ -9,6 +9,7 @@ repeated for the rows.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from pathlib import Path
@@ -171,8 +172,13 @@ def build(config: LSLMConfig, host: PluginHost | None = None, *, texts=None, tok
 
 def cache_argument(module: nn.Module) -> str:
     """What ``module.forward`` (a transformers decoder or causal LM) calls its KV cache argument:
-    ``cache`` in transformers 5.x, ``past_key_values`` before."""
-    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"
+    ``cache`` in transformers 5.x, ``past_key_values`` before (looked up once per class)."""
+    return _cache_argument(type(module))
+
+
+@functools.cache
+def _cache_argument(module_class: type) -> str:
+    return "cache" if "cache" in inspect.signature(module_class.forward).parameters else "past_key_values"
 
 
 def _without_checkpoint(options: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typer.testing import CliRunner
 
 from llaso_cli.app import app
 from llaso_core.chat import LLASO_CHAT
-from llaso_core.evaluation.generate import GenerationOptions
 from llaso_core.inference import Assistant
 from llaso_core.model.lslm import LSLMConfig, build
 
@@ -47,8 +46,6 @@ def test_the_inputs_pick_the_modality_and_the_stream_adds_up_to_the_answer(assis
     pieces = list(assistant.stream(max_new_tokens=12, **kwargs))
     assert answer and len(pieces) > 1  # streamed piece by piece, not at the end
     assert "".join(pieces).strip() == answer
-    batched = assistant.generator.generate_batch([request], GenerationOptions(batch_size=1))[0]
-    assert batched == answer
 
 
 def test_missing_audio_and_missing_inputs_are_clear_errors(assistant, files):
