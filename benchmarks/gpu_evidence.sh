@@ -15,6 +15,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 WHEELS=(soundfile==0.14.0 cffi==2.1.1 pycparser==3.12)
 
+case "${1:-}" in
+    ""|--fetch-wheels|--smoke) ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "gpu_evidence.sh: unknown argument '$1' (use --fetch-wheels, --smoke or none; --help)" >&2; exit 2 ;;
+esac
+
 if [[ "${1:-}" == "--fetch-wheels" ]]; then
     exec python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
