@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 . .venv/bin/activate
-python -m pip install --quiet --disable-pip-version-check --upgrade pip "setuptools>=68"
+python -m pip install --quiet --disable-pip-version-check --upgrade pip "setuptools>=77"
 # torch/torchaudio are declared as ranges in pyproject.toml; this pair is the one known to work on
 # a CPU-only machine (torchaudio beside the CPU-only torch 2.13 wheel cannot load).
 python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \

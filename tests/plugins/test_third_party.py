@@ -15,10 +15,12 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "llaso-plugin-example"
 
 
-def pip(*args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args],
+def pip(*args: str, quiet: bool = True) -> str:
+    """Run pip; its output (with ``quiet=False``: the build back-end's too)."""
+    done = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q" if quiet else "-v", *args],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout + done.stderr
 
 
 def llaso(site: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -92,7 +94,9 @@ def test_wheel_installs_no_top_level_plugins_or_cli(tmp_path):
     top_level_junk = {".venv", ".git", "build", "runs", "llaso.egg-info"}
     shutil.copytree(REPO, source, ignore=lambda folder, names: top_level_junk & set(names)
                     if Path(folder) == REPO else {n for n in names if n == "__pycache__"})
-    pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source))
+    log = pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source), quiet=False)
+    warnings = [line for line in log.splitlines() if "Warning:" in line]  # Python warnings (setuptools')
+    assert not warnings, "setuptools warns:\n" + "\n".join(warnings)  # packages and data all declared
     wheel = next(tmp_path.glob("llaso-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
