@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,19 +21,13 @@ from llaso_core.judge import (
     summarize,
 )
 
+from tests.reference import require_reference
+
 from .server import FakeJudgeServer
 
-RELEASE = Path("/work/shared/reference/llaso-release/LLaSO-Base")
-DOLLY = RELEASE / "gpt_result" / "dolly_input_1_test.jsonl"
+DOLLY = "LLaSO-Base/gpt_result/dolly_input_1_test.jsonl"  #: recorded judge outputs, in the release folder
 
 MakeJudge = Callable[..., Judge]
-
-
-def _require(path: Path) -> None:
-    if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"release reference file missing: {path}")
-        pytest.skip(f"release reference file missing: {path}")
 
 
 def _write_release(tmp_path: Path) -> Path:
@@ -98,13 +91,13 @@ def test_import_then_judge_uses_recorded(
 def test_released_dolly_judgments_are_reused(
     server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path
 ) -> None:
-    _require(DOLLY)
-    rows = load_recorded(DOLLY)
+    dolly = require_reference(DOLLY)
+    rows = load_recorded(dolly)
     scores = [parse_score(r.evaluation) for r in rows.values()]
     assert None not in scores
     with JudgeCache(tmp_path / "judge.sqlite") as cache:
         unique_pairs = {(r.reference, r.predicted) for r in rows.values()}
-        assert import_recorded(cache, DOLLY) == len(unique_pairs)
+        assert import_recorded(cache, dolly) == len(unique_pairs)
     judge = make_judge(model="gpt-4o-mini", protocol="paper")
     results = judge.judge([JudgeRequest(r.reference, r.predicted) for _, r in sorted(rows.items())])
     assert server.count == 0
@@ -114,8 +107,9 @@ def test_released_dolly_judgments_are_reused(
 
 
 def test_import_from_release_folder(tmp_path: Path) -> None:
-    _require(DOLLY)
+    dolly = require_reference(DOLLY)
+    release = dolly.parents[1]
     with JudgeCache(tmp_path / "judge.sqlite") as cache:
-        written = import_recorded(cache, RELEASE / "dolly_input_1_test.json")
-        assert written == len(load_recorded(DOLLY))
-        assert import_recorded(cache, RELEASE) > 0
+        written = import_recorded(cache, release / "dolly_input_1_test.json")
+        assert written == len(load_recorded(dolly))
+        assert import_recorded(cache, release) > 0

@@ -1,27 +1,21 @@
 """The ``paper`` protocol must reproduce every row of the released ``expected.csv``.
 
-Fixture: ``$LLASO_REFERENCE_DIR`` (default ``<repo>/../shared/reference/llaso-release``).
-Skipped when absent, except under ``CI=true`` where its absence is a failure.
+Fixture: the release folder :mod:`tests.reference` finds. Skipped when absent, except under
+``CI=true`` where its absence is a failure.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 from llaso_core.metrics import METRICS, Protocol
+from tests.reference import reference_dir, require_reference
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REFERENCE_DIR = Path(
-    os.environ.get(
-        "LLASO_REFERENCE_DIR", REPO_ROOT.parent / "shared" / "reference" / "llaso-release"
-    )
-)
+REFERENCE_DIR = reference_dir()
 EXPECTED = REFERENCE_DIR / "expected.csv"
 PREDICTION_KEYS = ("answer", "prediction", "result")
 # Which options a metric needs for a file stem (the real task registry lives elsewhere).
@@ -41,10 +35,7 @@ ROWS = _rows()
 
 @pytest.fixture(autouse=True)
 def _require_fixture() -> None:
-    if not EXPECTED.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"conformance fixture missing: {EXPECTED}")
-        pytest.skip(f"conformance fixture missing: {EXPECTED}")
+    require_reference("expected.csv")
 
 
 @cache
