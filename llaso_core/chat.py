@@ -1,4 +1,4 @@
-"""The LLaSO chat rendering: system prompt, ``<Audio>`` markers, Llama-3 header layout.
+"""The LLaSO chat rendering: system prompt, ``<Audio>`` markers, Llama-3 header layout (docs/training.md).
 
 ``render`` turns a query (and an answer, for training) into text with one audio placeholder per
 audio segment, and the character span the loss is computed on: the answer and its ``<|eot_id|>``.

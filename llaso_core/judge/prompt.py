@@ -1,6 +1,6 @@
 """The judge prompt of LLaSO paper Appendix O (released ``gpt_scores/gpt_test.py``), and its parser.
 
-Two protocols (DESIGN.md section 6): ``paper`` shows the judge the reference and the
+Two protocols (docs/metrics.md): ``paper`` shows the judge the reference and the
 prediction only, word for word as the released script did; ``strict`` also shows the question.
 """
 

@@ -1,4 +1,4 @@
-"""Pure metric functions with two protocols (``paper`` and ``strict``, DESIGN.md section 6).
+"""Pure metric functions with two protocols (``paper`` and ``strict``, docs/metrics.md).
 
 Every entry of ``METRICS`` has the signature
 ``fn(predictions, references, *, protocol, labels=None, **options) -> MetricResult``.

@@ -9,7 +9,7 @@ import attrs
 
 
 class Protocol(str, Enum):
-    """How a metric treats the quirks of the released LLaSO scripts (DESIGN.md section 6)."""
+    """How a metric treats the quirks of the released LLaSO scripts (docs/metrics.md)."""
 
     PAPER = "paper"  # reproduces the released scripts' numbers, quirks included
     STRICT = "strict"  # the corrected version (default)

@@ -108,7 +108,7 @@ def _systems_section(data: ReportData) -> list[Block]:
         blocks.append(Para(w, "warning"))
     if len(data.protocols) == 1:
         blocks.append(Para(f"All results were scored with the '{data.protocols[0]}' protocol "
-                           "(see DESIGN.md section 6 for what each protocol does).", "note"))
+                           "(see docs/metrics.md for what each protocol does).", "note"))
     return blocks
 
 

@@ -1,6 +1,6 @@
 """Run configuration: a typed object that round-trips to JSON and is saved in the run folder.
 
-Defaults are the paper's recipe (DESIGN.md section 7). ``cpu_default()`` is the embedded default
+Defaults are the paper's recipe (docs/training.md). ``cpu_default()`` is the embedded default
 used when no dataset is given: the offline mini-corpus, the tiny models, settings that finish both
 stages on two CPU cores in a few minutes.
 """

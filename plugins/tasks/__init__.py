@@ -1,4 +1,4 @@
-"""The 20 LLaSO tasks; one declaration per module (paper Table 1, DESIGN.md section 4)."""
+"""The 20 LLaSO tasks; one declaration per module (paper Table 1)."""
 
 from llaso_core import hookimpl
 from llaso_plugins.tasks import (
