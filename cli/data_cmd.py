@@ -67,9 +67,11 @@ def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for 
                   seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same corpus)."),
                   workers: int = typer.Option(2, "--workers", min=1, help="Processes."),
                   tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'.")) -> None:
-    """Synthesise the offline mini-corpus: all 20 tasks in every modality they have, real audio from
-    espeak-ng and synthetic notes, labels exact by construction. Cached: a second call is instant."""
-    from llaso_core.data.synth.corpus import synthesize_corpus
+    """Synthesise the offline mini-corpus: every task with a recipe (the 20 built-in ones and any a
+    plugin registers), in every modality it has, real audio from espeak-ng and synthetic notes,
+    labels exact by construction. Cached: a second call is instant."""
+    from llaso_core.data.synth.corpus import RecipeError, synthesize_corpus
+    from llaso_core.registry import UnknownNameError
 
     with _bar() as bar:
         task = bar.add_task("synthesising", total=None)
@@ -77,8 +79,11 @@ def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for 
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, description=f"synthesising {what}", completed=done, total=total)
 
-        manifest = synthesize_corpus(out, per_task=per_task, seed=seed, workers=workers, progress=progress,
-                                     tasks=None if tasks == "all" else tasks.split(","))
+        try:
+            manifest = synthesize_corpus(out, per_task=per_task, seed=seed, workers=workers, progress=progress,
+                                         tasks=None if tasks == "all" else tasks.split(","))
+        except (RecipeError, UnknownNameError, FileExistsError) as exc:
+            fail(str(exc))
     console.print(f"mini-corpus in {out}: " + ", ".join(f"{k} {v}" for k, v in manifest["counts"]["split"].items()))
 
 

@@ -57,3 +57,15 @@ def llaso_register_judges(register: Register) -> None:
 @hookspec
 def llaso_register_tts(register: Register) -> None:
     """Register :class:`~llaso_core.specs.TTSSpec` objects (speech synthesis engines, paper App. H)."""
+
+
+@hookspec
+def llaso_register_recipes(register: Register) -> None:
+    """Register :class:`~llaso_core.specs.RecipeSpec` objects: how ``llaso data synth`` makes a
+    task's mini-corpus samples (one recipe per task id)."""
+
+
+@hookspec
+def llaso_register_adapters(register: Register) -> None:
+    """Register :class:`~llaso_core.specs.AdapterSpec` objects: raw-corpus layouts ``llaso data
+    build`` reads (one per corpus)."""

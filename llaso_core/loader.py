@@ -19,12 +19,14 @@ import pluggy
 from llaso_core import hookspecs
 from llaso_core.registry import Registry, RegistryError
 from llaso_core.specs import (
+    AdapterSpec,
     EncoderSpec,
     ExtractorSpec,
     JudgeSpec,
     LLMSpec,
     MetricSpec,
     ModalitySpec,
+    RecipeSpec,
     Source,
     SpecError,
     TaskSpec,
@@ -44,6 +46,8 @@ KINDS: dict[str, tuple[str, type]] = {
     "llaso_register_extractors": ("extractors", ExtractorSpec),
     "llaso_register_judges": ("judges", JudgeSpec),
     "llaso_register_tts": ("tts", TTSSpec),
+    "llaso_register_recipes": ("recipes", RecipeSpec),
+    "llaso_register_adapters": ("adapters", AdapterSpec),
 }
 
 
@@ -106,6 +110,14 @@ class PluginHost:
     @property
     def tts(self) -> Registry[TTSSpec]:
         return self.registries["tts"]
+
+    @property
+    def recipes(self) -> Registry[RecipeSpec]:
+        return self.registries["recipes"]
+
+    @property
+    def adapters(self) -> Registry[AdapterSpec]:
+        return self.registries["adapters"]
 
     @functools.cached_property
     def sources(self) -> dict[str, tuple[TaskSpec, Source]]:

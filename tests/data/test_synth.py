@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 import soundfile as sf
@@ -21,9 +22,10 @@ from llaso_core.data.sample import Sample
 from llaso_core.data.synth import corpus as synth_corpus
 from llaso_core.data.synth import music, pronunciation, synthesize_corpus, voices
 from llaso_core.data.synth.dsp import median_f0, midi_of, to_rate
-from llaso_core.data.synth.tasks import TASKS, age_voice
 from llaso_core.loader import get_host
 from llaso_core.metrics.extract import parse_pssl
+from llaso_core.specs import RecipeSpec, Source
+from llaso_plugins.recipes.speaker import age_voice
 
 PER_TASK = 12
 SEED = 3
@@ -72,7 +74,7 @@ def _read(out: Path, sample: Sample) -> np.ndarray:
 # -- coverage ----------------------------------------------------------------------------------------
 def test_every_task_in_train_and_eval(samples, host):
     for split in ("train", "eval"):
-        assert {s.task for s in samples[split]} == {t.id for t in host.tasks} == set(TASKS)
+        assert {s.task for s in samples[split]} == {t.id for t in host.tasks} == set(host.recipes.ids())
         assert all(s.split == split for s in samples[split])
 
 
@@ -86,10 +88,10 @@ def test_every_listed_modality_in_both_splits(samples, host):
         assert s.modality in source.modalities  # AQA: each source has one modality
 
 
-def test_counts_and_manifest(built, samples):
+def test_counts_and_manifest(built, samples, host):
     _, manifest, calls = built
     everything = _all(samples)
-    assert len(everything) == PER_TASK * len(TASKS) == manifest["counts"]["total"]
+    assert len(everything) == PER_TASK * len(host.recipes) == manifest["counts"]["total"]
     for task, counts in manifest["counts"]["task"].items():
         assert sum(counts.values()) == PER_TASK
         assert counts["eval"] == pytest.approx(PER_TASK * 0.2, abs=2)
@@ -98,7 +100,7 @@ def test_counts_and_manifest(built, samples):
     assert manifest["audio_files"] == len(everything) and manifest["audio_seconds"] > 0
     assert manifest["seed"] == SEED and manifest["per_task"] == PER_TASK and manifest["elapsed_seconds"] > 0
     finished = {(task, done) for task, done, total in calls if done == total}
-    assert {t for t, _ in finished} == set(TASKS) and all(d == PER_TASK for _, d in finished)
+    assert {t for t, _ in finished} == set(host.recipes.ids()) and all(d == PER_TASK for _, d in finished)
 
 
 def test_ids_unique(samples):
@@ -246,6 +248,52 @@ def test_other_seed_differs_and_refuses_foreign_folder(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError):
         synthesize_corpus(tmp_path, per_task=2, workers=1)
+
+
+# -- recipes come from plugins ------------------------------------------------------------------------
+def _host_with(name: str, **hooks):
+    import types
+    from importlib import metadata
+
+    from llaso_core import hookimpl, loader
+
+    module = types.ModuleType(name)
+    for hook, fn in hooks.items():
+        setattr(module, hook, hookimpl(fn))
+    return loader.load(list(metadata.entry_points(group=loader.ENTRY_POINT_GROUP)), extra=[(name, module)],
+                       disabled=[])
+
+
+def _registering(*specs):
+    def hook(register):
+        for spec in specs:
+            register(spec)
+    return hook
+
+
+def test_a_task_without_a_recipe_is_skipped_or_named():
+    host = _host_with("no-recipes", llaso_register_tasks=_registering(
+        attrs.evolve(get_host().tasks.get("SGC"), id="SGX", sources=[Source("sgx_classification")])))
+    planned, skipped = synth_corpus.plan(4, 0, host, tasks=None)
+    assert skipped == ["SGX"] and "SGX" not in {p.sample.task for p in planned}
+    with pytest.raises(synth_corpus.RecipeError, match="task SGX has no mini-corpus recipe"):
+        synth_corpus.plan(4, 0, host, tasks=["SGX"])
+
+
+def test_invalid_or_failing_recipes_are_named():
+    def bad_weights(register):
+        register(RecipeSpec("SGC", "llaso_plugins.recipes.speaker:SGC", modality_weights={"ta": -1}))
+
+    bad = _host_with("bad-weights", llaso_register_recipes=bad_weights)
+    assert bad.plugin("bad-weights").state == "failed" and "modality_weights" in bad.plugin("bad-weights").error
+    host = get_host()
+    broken = RecipeSpec("SGC", "llaso_plugins.recipes.speaker:AGE_GROUPS")  # not a generator
+    modalities = {m.id: m for m in host.modalities}
+    with pytest.raises(synth_corpus.RecipeError, match=r"recipe of task SGC .*AGE_GROUPS.* failed on synth-sgc"):
+        synth_corpus.plan_task(host.tasks.get("SGC"), broken, modalities, 4, 0)
+    missing = RecipeSpec("SGC", "llaso_plugins.recipes.speaker:NOPE")
+    with pytest.raises(synth_corpus.RecipeError, match="cannot load llaso_plugins.recipes.speaker:NOPE"):
+        synth_corpus.plan_task(host.tasks.get("SGC"), missing, modalities, 4, 0)
 
 
 # -- building blocks --------------------------------------------------------------------------------------

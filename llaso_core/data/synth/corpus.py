@@ -2,12 +2,13 @@
 ``train.jsonl`` / ``eval.jsonl`` / ``manifest.json``.
 
 Planning runs in the calling process and is a pure function of (seed, per_task, the registered
-tasks): which items, labels, voices, templates, cues and modalities each sample gets. Only the
+tasks and their recipes, see :mod:`.recipe`): which items, labels, voices, templates, cues and
+modalities each sample gets. Only the
 audio is rendered in parallel, so the jsonl files are identical for a seed whatever ``workers``
 is (the audio may differ in the last bits: espeak-ng keeps pitch-jitter state between calls).
 
-Per task, ``per_task`` samples are spread over the task's modalities by its weights (most tasks
-70 % ``ta`` / 30 % ``pa``; AQA a third each of ``pa``/``ta``/``at``) and each modality 80/20 over
+Per task, ``per_task`` samples are spread over the task's modalities by its recipe's weights (by
+default 70 % ``ta`` / 30 % ``pa``) and each modality 80/20 over
 train/eval. Eval samples draw from the held-out item pools (:func:`.text.split_of`), held-out
 instruction templates (``split="eval"``) and the held-out ``pa`` cues (``eval_cues``).
 """
@@ -30,10 +31,10 @@ import attrs
 from llaso_core.data.sample import Sample
 from llaso_core.data.synth import voices
 from llaso_core.data.synth.render import Recipe, render_jobs
-from llaso_core.data.synth.tasks import TASKS, Context, Item
+from llaso_core.data.synth.recipe import Context, Generator, Item
 from llaso_core.prompts import instruction_text
 from llaso_core.query import AudioRef, assemble
-from llaso_core.specs import ModalitySpec, TaskSpec
+from llaso_core.specs import ModalitySpec, RecipeSpec, TaskSpec
 
 GENERATOR = "llaso_core.data.synth"
 VERSION = "1"  #: bump whenever the same (seed, per_task) would give different samples or audio
@@ -149,10 +150,18 @@ def _sample(task: TaskSpec, modality: ModalitySpec, ctx: Context, item: Item, sa
     return Planned(sample, recipe)
 
 
-def plan_task(task: TaskSpec, modalities: dict[str, ModalitySpec], per_task: int, seed: int) -> list[Planned]:
+class RecipeError(ValueError):
+    """A task has no recipe, or its recipe cannot be loaded or fails; the message names both."""
+
+
+def plan_task(task: TaskSpec, recipe: RecipeSpec, modalities: dict[str, ModalitySpec], per_task: int,
+              seed: int) -> list[Planned]:
     """Every sample of one task, in a fixed order (train then eval; modality; index)."""
-    recipe = TASKS[task.id]
-    weights = {m: recipe.modality_weights.get(m, 0.3) for m in task.modalities}
+    try:
+        generate: Generator = recipe.load()
+    except (ImportError, AttributeError) as exc:
+        raise RecipeError(f"recipe of task {task.id}: cannot load {recipe.factory}: {exc}") from None
+    weights = {m: recipe.weight(m) for m in task.modalities}
     counts = {m: split_counts(n) for m, n in allocate(per_task, weights).items()}
     dealer = _Dealer(f"{seed}|{task.id}")
     planned: list[Planned] = []
@@ -167,15 +176,22 @@ def plan_task(task: TaskSpec, modalities: dict[str, ModalitySpec], per_task: int
                 rng = random.Random(f"{seed}|{task.id}|{sample_id}")
                 ctx = Context(task, source, split, rng,
                               lambda labels, _k=f"{source.stem}|{split}": dealer.deal(_k, labels))
-                item = recipe.generate(ctx)
+                try:
+                    item = generate(ctx)
+                except Exception as exc:  # a plugin's generator: name it, not a traceback
+                    raise RecipeError(f"recipe of task {task.id} ({recipe.factory}) failed on {sample_id}: "
+                                      f"{type(exc).__name__}: {exc}") from exc
+                if not isinstance(item, Item):
+                    raise RecipeError(f"recipe of task {task.id} ({recipe.factory}) returned "
+                                      f"{type(item).__name__}, not an Item")
                 planned.append(_sample(task, modalities[modality_id], ctx, item, sample_id, seed))
     return planned
 
 
 def plan(per_task: int, seed: int, host: Any = None, tasks: Sequence[str] | None = None
          ) -> tuple[list[Planned], list[str]]:
-    """(every planned sample, ids of registered tasks without a generator); ``tasks`` limits the corpus
-    to those task ids (all registered tasks when None)."""
+    """(every planned sample, ids of registered tasks without a recipe); ``tasks`` limits the corpus
+    to those task ids (all registered tasks when None; a named task without a recipe is an error)."""
     if host is None:
         from llaso_core.loader import get_host
 
@@ -187,10 +203,13 @@ def plan(per_task: int, seed: int, host: Any = None, tasks: Sequence[str] | None
     for task in host.tasks:
         if wanted is not None and task.id not in wanted:
             continue
-        if task.id not in TASKS:
+        if task.id not in host.recipes:
+            if wanted is not None:
+                raise RecipeError(f"task {task.id} has no mini-corpus recipe: its plugin can register one "
+                                  "with llaso_register_recipes (docs/plugins.md)")
             skipped.append(task.id)
             continue
-        planned += plan_task(task, modalities, per_task, seed)
+        planned += plan_task(task, host.recipes.get(task.id), modalities, per_task, seed)
     return planned, skipped
 
 
