@@ -118,7 +118,8 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
 
 @app.command("build")
 def build_command(spec: Path = typer.Argument(..., help="A build spec (.json or .toml): inputs with their adapters "
-                                              "(llaso-release, librispeech, nsynth, vocalsound, crema-d, text-qa), "
+                                              "(built in: llaso-release, librispeech, nsynth, vocalsound, crema-d, "
+                                              "text-qa; plugins add more, see `llaso plugins`), "
                                               "seed, eval fraction, modalities, caps, audio and TTS settings."),
                   out: Path = typer.Option(..., "--out", "-o", help="Output folder.")) -> None:
     """Build a training/evaluation mix the LLaSO way: standardised audio, seeded templates (held-out ones

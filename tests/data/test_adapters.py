@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from llaso_core.data.build import ADAPTERS, AdapterContext, BuildError, RawItem, Skipped, get_adapter
-from tests.data import corpus_fixtures as fx
+from llaso_core.data.build import AdapterContext, BuildError, RawItem, Skipped, get_adapter
 from llaso_core.loader import get_host
+from tests.data import corpus_fixtures as fx
 
 
 def run(name: str, path: Path, tasks=None, sources=None, options=None) -> tuple[list[RawItem], list[Skipped]]:
     host = get_host()
-    adapter = get_adapter(name)
+    adapter = get_adapter(host, name)
     wanted = tasks or adapter.tasks or [t.id for t in host.tasks]
     ctx = AdapterContext(adapter=adapter, path=Path(path), tasks=frozenset(wanted), sources=sources or {},
                          options=options or {}, host=host, name=name)
-    out = list(adapter.iter_items(ctx))
+    out = list(adapter.load()(ctx))
     return [i for i in out if isinstance(i, RawItem)], [i for i in out if isinstance(i, Skipped)]
 
 
@@ -26,13 +26,14 @@ def targets(item: RawItem) -> dict[str, tuple[str, str]]:
 
 
 def test_registry_lists_every_layout_and_default_stems_exist():
-    assert set(ADAPTERS) == {"llaso-release", "librispeech", "nsynth", "vocalsound", "crema-d", "text-qa"}
     host = get_host()
-    for adapter in ADAPTERS.values():
+    assert set(host.adapters.ids()) == {"llaso-release", "librispeech", "nsynth", "vocalsound", "crema-d", "text-qa"}
+    assert {e.origin for e in host.adapters.entries()} == {"corpora"}  # registered through the plugin hook
+    for adapter in host.adapters:
         for task, stem in adapter.sources.items():
             assert host.tasks.get(task).source(stem).stem == stem
-    with pytest.raises(BuildError, match="Did you mean 'nsynth'"):
-        get_adapter("nsyth")
+    with pytest.raises(BuildError, match="Did you mean nsynth"):
+        get_adapter(host, "nsyth")
 
 
 def test_librispeech_transcripts_phonemes_and_speaker_groups(tmp_path):

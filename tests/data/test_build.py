@@ -228,3 +228,47 @@ def test_spec_files_and_errors(corpora, tmp_path):
     with pytest.raises(BuildError, match="voice"):
         build_corpus(BuildSpec.from_dict({"inputs": [{"adapter": "crema-d", "path": str(corpora / "cremad")}],
                                           "tts": {"instruction_voices": ["en-zz+nope"]}}), tmp_path / "z")
+
+
+# -- an adapter a plugin registers ---------------------------------------------------------------
+def iter_gender_folders(ctx):
+    """A toy layout: ``<root>/<male|female>/<speaker>_<n>.wav`` -> SGC; the group is the speaker."""
+    from llaso_core.data.build import RawItem
+
+    for path in sorted(ctx.path.glob("*/*.wav")):
+        if path.parent.name == "broken":
+            raise ValueError("deliberately unreadable layout")
+        yield RawItem(id=path.stem, group=path.stem.split("_")[0], audio=path,
+                      targets=ctx.targets({"SGC": path.parent.name}))
+
+
+def test_a_plugin_adapter_builds_through_the_hook(corpora, tts_cache, tmp_path):
+    import types
+    from importlib import metadata
+
+    from llaso_core import hookimpl, loader
+    from llaso_core.specs import AdapterSpec
+
+    module = types.ModuleType("gender_folders")
+    module.llaso_register_adapters = hookimpl(lambda register: register(AdapterSpec(
+        "gender-folders", f"{__name__}:iter_gender_folders", tasks=("SGC",),
+        sources={"SGC": "vctk_gender_classification"})))
+    host = loader.load(list(metadata.entry_points(group=loader.ENTRY_POINT_GROUP)),
+                       extra=[("gender-folders", module)], disabled=[])
+    assert host.adapters.entry("gender-folders").origin == "gender-folders"
+    for label, speaker in (("male", "s1"), ("male", "s2"), ("female", "s3"), ("female", "s4")):
+        for n in range(2):
+            fx.write_audio(tmp_path / "raw" / label / f"{speaker}_{n}.wav")
+    spec = spec_of(corpora, tts_cache, [{"adapter": "gender-folders", "path": str(tmp_path / "raw")}],
+                   modalities=["ta"])
+    manifest = build_corpus(spec, tmp_path / "out", host=host)
+    samples = list(read_samples(tmp_path / "out" / "train.jsonl")) + list(read_samples(tmp_path / "out" / "eval.jsonl"))
+    assert manifest["counts"]["samples"] == len(samples) == 8
+    assert {(s.task, s.source, s.target) for s in samples} == {
+        ("SGC", "vctk_gender_classification", "male"), ("SGC", "vctk_gender_classification", "female")}
+    fx.write_audio(tmp_path / "raw" / "broken" / "s9_0.wav")
+    with pytest.raises(BuildError, match="adapter gender-folders failed on input .*deliberately unreadable"):
+        build_corpus(spec, tmp_path / "out2", host=host)
+    with pytest.raises(BuildError, match="unknown adapter 'gender-folder'. Did you mean gender-folders"):
+        build_corpus(spec_of(corpora, tts_cache, [{"adapter": "gender-folder", "path": "x"}]), tmp_path / "o3",
+                     host=host)

@@ -47,8 +47,10 @@ from llaso_core.data.audio import AudioReport, load_audio, save_wav
 from llaso_core.data.sample import Sample
 from llaso_core.data.store import to_llaso_files, write_samples
 from llaso_core.query import AudioRef, assemble
+from llaso_core.registry import UnknownNameError
+from llaso_core.specs import AdapterSpec
 
-from .adapters import AdapterContext, get_adapter
+from .adapter import AdapterContext, ItemIterator
 from .items import BuildError, RawItem, Skipped, Target, is_english, map_audio, safe_name, stable_choice, stable_unit
 from .spec import MODALITIES, BuildSpec, InputSpec
 from .speech import Speaker, SpeechError
@@ -66,6 +68,7 @@ class _Input:
     spec: InputSpec
     name: str
     ctx: AdapterContext
+    iter_items: ItemIterator
     read: int = 0
     entries: int = 0
     selected_items: int = 0
@@ -135,13 +138,34 @@ def build_corpus(spec: BuildSpec, out: str | os.PathLike[str], *, progress: Prog
 
 
 # -- 0. inputs -----------------------------------------------------------------------------------
+def get_adapter(host: Any, name: str) -> AdapterSpec:
+    """The registered adapter ``name``; a BuildError with close matches when there is none."""
+    try:
+        return host.adapters.get(name)
+    except UnknownNameError as exc:
+        raise BuildError(str(exc)) from None
+
+
+def _load(adapter: AdapterSpec) -> ItemIterator:
+    try:
+        return adapter.load()
+    except (ImportError, AttributeError) as exc:
+        raise BuildError(f"adapter {adapter.id}: cannot load {adapter.factory}: {exc}") from None
+
+
 def _open_inputs(build: _Build) -> None:
     host, names = build.host, Counter(i.name or i.adapter for i in build.spec.inputs)
     used: set[str] = set()
     for index, spec in enumerate(build.spec.inputs):
-        adapter = get_adapter(spec.adapter)
-        adapter.check_options(spec.options)
-        tasks = adapter.tasks if adapter.tasks is not None else tuple(t.id for t in host.tasks)
+        adapter = get_adapter(host, spec.adapter)
+        unknown_options = sorted(set(spec.options) - set(adapter.options))
+        if unknown_options:
+            raise BuildError(f"adapter {adapter.id}: unknown option(s) {', '.join(unknown_options)}; "
+                             f"it takes: {', '.join(adapter.options) or 'none'}")
+        tasks = tuple(t.id for t in host.tasks if adapter.tasks is None or t.id in adapter.tasks)
+        if not tasks:
+            raise BuildError(f"input {index} ({spec.adapter}): none of the tasks it produces "
+                             f"({', '.join(adapter.tasks or ())}) is registered")
         if spec.tasks is not None:
             unknown = [t for t in spec.tasks if t not in tasks]
             if unknown:
@@ -177,20 +201,26 @@ def _open_inputs(build: _Build) -> None:
         safe = safe_name(name)
         ctx = AdapterContext(adapter=adapter, path=Path(spec.path), tasks=frozenset(tasks), sources=sources,
                              options=options, host=host, name=safe)
-        build.inputs.append(_Input(spec=spec, name=safe, ctx=ctx))
+        build.inputs.append(_Input(spec=spec, name=safe, ctx=ctx, iter_items=_load(adapter)))
 
 
 # -- 1. collect ----------------------------------------------------------------------------------
 def _collect(build: _Build) -> None:
     for source in build.inputs:
-        for found in source.ctx.adapter.iter_items(source.ctx):
-            if isinstance(found, Skipped):
-                build.skip(found.reason, found.where, found.detail)
-                continue
-            source.read += 1
-            _add_item(build, source, found)
-            if source.read % 1000 == 0:
-                build.tick("collect", source.read, None)
+        try:
+            for found in source.iter_items(source.ctx):
+                if isinstance(found, Skipped):
+                    build.skip(found.reason, found.where, found.detail)
+                    continue
+                source.read += 1
+                _add_item(build, source, found)
+                if source.read % 1000 == 0:
+                    build.tick("collect", source.read, None)
+        except BuildError:
+            raise
+        except Exception as exc:  # a plugin's adapter: name it, not a traceback
+            raise BuildError(f"adapter {source.ctx.adapter.id} failed on input {source.name} ({source.spec.path}): "
+                             f"{type(exc).__name__}: {exc}") from exc
         build.tick("collect", source.read, source.read)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..items import RawItem, Skipped, named_files, require_dir
-from . import Adapter, AdapterContext
+from llaso_core.data.build.adapter import AdapterContext
+from llaso_core.data.build.items import RawItem, Skipped, named_files, require_dir
 
 NAME = re.compile(r"(?P<actor>\d+)_(?P<sentence>[A-Z]+)_(?P<emotion>[A-Z]{3})_(?P<level>[A-Z]{2})\.(?:wav|flac|mp3|ogg)")
 EMOTIONS = {"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happiness", "NEU": "neutrality", "SAD": "sadness"}
@@ -17,8 +17,8 @@ INTENSITIES = {"LO": "low", "MD": "medium", "HI": "high", "XX": "unspecified"}
 
 
 def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
-    root = require_dir(ctx.path, ctx.adapter.name)
-    for found in named_files(root, NAME, ctx.adapter.name):
+    root = require_dir(ctx.path, ctx.adapter.id)
+    for found in named_files(root, NAME, ctx.adapter.id):
         if isinstance(found, Skipped):
             yield found
             continue
@@ -31,8 +31,3 @@ def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
                       targets=ctx.targets({"ER": emotion, "EIE": level}),
                       metadata={"actor": match["actor"], "sentence": match["sentence"],
                                 "file": path.relative_to(root).as_posix()})
-
-
-ADAPTER = Adapter("crema-d", iter_items, tasks=("ER", "EIE"),
-                  sources={"ER": "CREMAD_ER_classification", "EIE": "CREMAD_EIE_classification"},
-                  description="CREMA-D 1001_DFA_ANG_XX.wav -> ER, EIE")

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from llaso_core.data.build.adapter import AdapterContext
+from llaso_core.data.build.items import RawItem, Skipped, Target, map_audio, require_dir
 from llaso_core.data.release import load_release, resolve
-
-from ..items import RawItem, Skipped, Target, map_audio, require_dir
-from . import Adapter, AdapterContext
 
 
 def group_of(sample: Any) -> str:
@@ -33,7 +32,7 @@ def group_of(sample: Any) -> str:
 
 
 def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
-    root = require_dir(ctx.path, ctx.adapter.name)
+    root = require_dir(ctx.path, ctx.adapter.id)
     exclude = ctx.option("exclude", ())
     result = load_release(root, host=ctx.host, on_error="skip", tasks=sorted(ctx.tasks),
                           exclude=[exclude] if isinstance(exclude, str) else exclude)
@@ -47,7 +46,3 @@ def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
         yield RawItem(id=sample.id, group=group_of(sample), sample=absolute,
                       targets=(Target(sample.task, sample.target, sample.source),),
                       split=None if resplit else sample.split)
-
-
-ADAPTER = Adapter("llaso-release", iter_items, tasks=None, options=("resplit", "standardize_audio", "exclude"),
-                  description="LLaSO release JSON folders (load_release): samples passed through")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 from typing import Iterator
 
-from ..items import RawItem, Skipped, require_dir
-from . import Adapter, AdapterContext
+from llaso_core.data.build.adapter import AdapterContext
+from llaso_core.data.build.items import RawItem, Skipped, require_dir
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,7 +38,7 @@ def phonemize_en(texts: list[str]) -> list[str]:
 
 
 def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
-    root = require_dir(ctx.path, ctx.adapter.name)
+    root = require_dir(ctx.path, ctx.adapter.id)
     ext = str(ctx.option("audio_ext", "flac")).lstrip(".")
     for trans in sorted(root.rglob("*.trans.txt"), key=lambda p: p.relative_to(root).as_posix()):
         rows: list[tuple[str, str]] = []
@@ -58,8 +58,3 @@ def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
                           targets=ctx.targets({"ASR": text, "PR": ipa or None}),
                           metadata={"speaker_id": speaker, "chapter_id": chapter, "transcript": text,
                                     "file": audio.relative_to(root).as_posix()})
-
-
-ADAPTER = Adapter("librispeech", iter_items, tasks=("ASR", "PR"),
-                  sources={"ASR": "ASR", "PR": "phoneme_recognition"}, options=("audio_ext",),
-                  description="LibriSpeech-style <speaker>/<chapter>/*.trans.txt + <utt>.flac -> ASR, PR")

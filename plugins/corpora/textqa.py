@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from llaso_core.data.build.adapter import AdapterContext
+from llaso_core.data.build.items import BuildError, Prompt, RawItem, Skipped, Target
 from llaso_core.data.release import ReleaseError, iter_records
-
-from ..items import BuildError, Prompt, RawItem, Skipped, Target
-from . import Adapter, AdapterContext
 
 INSTRUCTION_KEYS = ("instruction", "question", "prompt", "query")
 INPUT_KEYS = ("input", "context")
@@ -86,7 +85,3 @@ def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
                           metadata={"record": index, **({"id": str(rid)} if rid not in (None, "") else {})})
     except ReleaseError as exc:
         raise BuildError(f"text-qa: {exc}") from None
-
-
-ADAPTER = Adapter("text-qa", iter_items, tasks=("AQA",), options=("name", "max_chars"),
-                  description="Alpaca/Dolly/OpenOrca-style QA JSON -> AQA at/ta/pa by TTS")

@@ -13,8 +13,8 @@ import csv
 import re
 from typing import Iterator
 
-from ..items import BuildError, RawItem, Skipped, named_files, require_dir
-from . import Adapter, AdapterContext
+from llaso_core.data.build.adapter import AdapterContext
+from llaso_core.data.build.items import BuildError, RawItem, Skipped, named_files, require_dir
 
 NAME = re.compile(r"(?P<speaker>(?P<sex>[fmFM])\d+)_(?P<session>\d+)_(?P<sound>[A-Za-z_ -]+)\.(?:wav|flac|mp3|ogg)")
 SOUNDS = {"laughter": "laughter", "laugh": "laughter", "sigh": "sigh", "cough": "cough",
@@ -52,9 +52,9 @@ def read_ages(ctx: AdapterContext) -> dict[str, str]:
 
 
 def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
-    root = require_dir(ctx.path, ctx.adapter.name)
+    root = require_dir(ctx.path, ctx.adapter.id)
     ages = read_ages(ctx)
-    for found in named_files(root, NAME, ctx.adapter.name):
+    for found in named_files(root, NAME, ctx.adapter.id):
         if isinstance(found, Skipped):
             yield found
             continue
@@ -68,10 +68,3 @@ def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
         yield RawItem(id=path.stem, group=speaker, audio=path, targets=targets,
                       metadata={"speaker_id": speaker, "session": match["session"],
                                 "file": path.relative_to(root).as_posix()})
-
-
-ADAPTER = Adapter("vocalsound", iter_items, tasks=("VSC", "SGC", "AR"),
-                  sources={"VSC": "vocalsound_vocal_classification", "SGC": "vocalsound_gender_classification",
-                           "AR": "vocalsound_age_prediction"},
-                  options=("meta", "meta_speaker_column", "meta_age_column"),
-                  description="VocalSound f0001_0_cough.wav -> VSC, SGC, AR (fine, with a meta CSV)")

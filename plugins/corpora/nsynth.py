@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from ..items import BuildError, RawItem, Skipped, require_dir
-from . import Adapter, AdapterContext
+from llaso_core.data.build.adapter import AdapterContext
+from llaso_core.data.build.items import BuildError, RawItem, Skipped, require_dir
 
 VELOCITIES = frozenset({25, 50, 75, 100, 127})
 
@@ -39,7 +39,7 @@ def labels_of(note: str, record: dict[str, Any]) -> dict[str, str | None]:
 
 
 def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
-    root = require_dir(ctx.path, ctx.adapter.name)
+    root = require_dir(ctx.path, ctx.adapter.id)
     examples = ctx.option_path("examples", "examples.json")
     audio_dir = ctx.option_path("audio_dir", "audio")
     try:
@@ -59,10 +59,3 @@ def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
         yield RawItem(id=note_str, group=instrument, audio=audio, targets=ctx.targets(labels_of(note_str, record)),
                       metadata={"instrument": instrument, "file": audio.relative_to(root).as_posix()
                                 if audio.is_relative_to(root) else str(audio)})
-
-
-ADAPTER = Adapter("nsynth", iter_items, tasks=("IC", "ISC", "PP", "VC"),
-                  sources={"IC": "NSynth_instrument_classification", "ISC": "NSynth_music_source_classification",
-                           "PP": "NSynth_pitch_recognition", "VC": "velocity_classification"},
-                  options=("examples", "audio_dir"),
-                  description="NSynth examples.json + audio/<note>.wav -> IC, ISC, PP, VC")
