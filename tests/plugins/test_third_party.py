@@ -23,10 +23,15 @@ def pip(*args: str, quiet: bool = True) -> str:
     return done.stdout + done.stderr
 
 
-def llaso(site: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def llaso(site: Path, *args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     environ = {**os.environ, "PYTHONPATH": str(site), **(env or {})}
     return subprocess.run([sys.executable, "-m", "llaso_cli", *args], capture_output=True, text=True,
-                          env=environ, timeout=120)
+                          env=environ, timeout=180, cwd=cwd)
+
+
+def ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert done.returncode == 0, (done.args, done.stdout[-2000:], done.stderr[-3000:])
+    return done
 
 
 def write_dist(site: Path, dist: str, entry_point: str, module: str, source: str) -> None:
@@ -53,7 +58,7 @@ def test_installed_example_plugin_adds_its_task(example_site):
     plugins = {p["name"]: p for p in json.loads(llaso(example_site, "plugins", "--json").stdout)}
     assert plugins["speaking-rate"]["package"] == "llaso-plugin-example"
     assert plugins["speaking-rate"]["version"] == "0.1.0"
-    assert plugins["speaking-rate"]["registered"] == {"tasks": ["SRE"]}
+    assert plugins["speaking-rate"]["registered"] == {"tasks": ["SRE"], "recipes": ["SRE"]}
     shown = llaso(example_site, "tasks", "show", "SRE")
     assert "slow, normal, fast" in shown.stdout
     contract = subprocess.run(
@@ -62,6 +67,61 @@ def test_installed_example_plugin_adds_its_task(example_site):
     assert contract.stdout.strip() == "[]", contract.stderr
     blocked = llaso(example_site, "tasks", "list", "--json", env={"LLASO_DISABLE_PLUGINS": "speaking-rate"})
     assert "SRE" not in {t["id"] for t in json.loads(blocked.stdout)}
+
+
+@pytest.fixture(scope="module")
+def sre_corpus(example_site, tmp_path_factory) -> Path:
+    """``llaso data synth --tasks SRE``: the example's recipe makes the samples."""
+    out = tmp_path_factory.mktemp("sre") / "corpus"
+    ok(llaso(example_site, "data", "synth", "--out", str(out), "--tasks", "SRE", "--per-task", "24",
+             "--workers", "1"))
+    return out
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_the_example_recipe_makes_sre_samples(sre_corpus):
+    import soundfile as sf
+
+    samples = _rows(sre_corpus / "train.jsonl") + _rows(sre_corpus / "eval.jsonl")
+    assert len(samples) == 24 and {s["task"] for s in samples} == {"SRE"}
+    assert {s["source"] for s in samples} == {"speaking_rate_classification"}
+    assert {s["target"] for s in samples} == {"slow", "normal", "fast"}
+    assert {s["split"] for s in samples} == {"train", "eval"}
+    manifest = json.loads((sre_corpus / "manifest.json").read_text())
+    assert manifest["recipes"] == {"SRE": "llaso_speaking_rate.recipe:speaking_rate"}
+    per_word: dict[str, list[float]] = {"slow": [], "normal": [], "fast": []}
+    for s in samples:
+        if s["modality"] == "ta":  # the clip is the sentence alone
+            clip = next(seg["path"] for seg in s["segments"] if seg["type"] == "audio")
+            info = sf.info(sre_corpus / clip)
+            per_word[s["target"]].append(info.duration / len(s["metadata"]["text"].split()))
+    mean = {label: sum(v) / len(v) for label, v in per_word.items()}
+    assert mean["slow"] > mean["normal"] > mean["fast"], mean  # the label is audible: seconds per word
+
+
+def test_a_third_party_task_goes_from_declaration_to_scores(example_site, sre_corpus, tmp_path):
+    """declare (the installed example) -> data synth (its recipe) -> train -> eval -> score, commands only."""
+    assert "slow, normal, fast" in ok(llaso(example_site, "tasks", "show", "SRE")).stdout
+    train = tmp_path / "train"
+    ok(llaso(example_site, "train", "--preset", "cpu", "--data", str(sre_corpus), "--tasks", "SRE",
+             "--modalities", "ta,pa", "--out", str(train), "--max-steps", "1"))
+    assert [s["stage"] for s in json.loads((train / "summary.json").read_text())] == ["align", "instruct"]
+    evaluated, exported = tmp_path / "eval", tmp_path / "release"
+    ok(llaso(example_site, "eval", "--model", str(train / "instruct" / "final"), "--data", str(sre_corpus),
+             "--tasks", "SRE", "--modalities", "ta,pa", "--out", str(evaluated), "--batch-size", "8",
+             "--export-release", str(exported)))
+    assert [p.name for p in exported.iterdir()] == ["speaking_rate_classification_test.json"]
+    scored = tmp_path / "scored"
+    ok(llaso(example_site, "score", str(exported), "--out", str(scored), "--judge", "none"))
+    n_eval = len(_rows(sre_corpus / "eval.jsonl"))
+    by_eval = json.loads((evaluated / "results.json").read_text())["tasks"]["SRE"]["metrics"]
+    by_score = json.loads((scored / "results.json").read_text())["tasks"]["SRE"]["metrics"]
+    assert by_eval["acc"]["n"] == by_score["acc"]["n"] == n_eval
+    assert by_score["acc"]["value"] == pytest.approx(by_eval["acc"]["value"])
+    assert by_score["abstention"]["value"] == pytest.approx(by_eval["abstention"]["value"])
 
 
 def test_broken_plugins_are_reported_not_fatal(example_site, tmp_path):

@@ -1,7 +1,7 @@
 """SRE: is the speaker talking slowly, normally or fast? A complete third-party llaso task."""
 
 from llaso_core import hookimpl
-from llaso_core.specs import LabelSet, Source, TaskSpec, Template, TemplateSet
+from llaso_core.specs import LabelSet, RecipeSpec, Source, TaskSpec, Template, TemplateSet
 
 TEMPLATES = TemplateSet(
     templates=[
@@ -29,3 +29,12 @@ SPEAKING_RATE = TaskSpec(
 @hookimpl
 def llaso_register_tasks(register):
     register(SPEAKING_RATE)
+
+
+#: how ``llaso data synth`` makes SRE samples; "module:attr" keeps this module import-light
+RECIPE = RecipeSpec("SRE", "llaso_speaking_rate.recipe:speaking_rate", modality_weights={"ta": 0.7, "pa": 0.3})
+
+
+@hookimpl
+def llaso_register_recipes(register):
+    register(RECIPE)

@@ -258,7 +258,8 @@ def _label_distribution(samples: list[Sample]) -> dict[str, Any]:
 
 def build_manifest(samples: list[Sample], seconds: dict[str, float], *, seed: int, per_task: int,
                    workers: int, elapsed: float, skipped: list[str],
-                   requested_tasks: list[str] | None = None) -> dict[str, Any]:
+                   requested_tasks: list[str] | None = None, recipes: dict[str, str] | None = None
+                   ) -> dict[str, Any]:
     by_task: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         by_task[s.task].append(s)
@@ -273,6 +274,7 @@ def build_manifest(samples: list[Sample], seconds: dict[str, float], *, seed: in
         "files": {"train": "train.jsonl", "eval": "eval.jsonl", "audio": "audio"},
         "sample_rate": 16000, "engine": f"espeak-ng {EspeakEngine().version}",
         "tasks": sorted(by_task), "requested_tasks": requested_tasks, "skipped_tasks": skipped,
+        "recipes": recipes,
         "counts": {
             "total": len(samples), "split": count(lambda s: s.split), "modality": count(lambda s: s.modality),
             "source": count(lambda s: s.source),
@@ -286,15 +288,18 @@ def build_manifest(samples: list[Sample], seconds: dict[str, float], *, seed: in
     }
 
 
-def load_cached(out: Path, *, seed: int, per_task: int, tasks: list[str] | None = None) -> dict[str, Any] | None:
-    """The manifest of a finished corpus in ``out`` made with these settings, else None."""
+def load_cached(out: Path, *, seed: int, per_task: int, tasks: list[str] | None = None,
+                recipes: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The manifest of a finished corpus in ``out`` made with these settings (and, when given, the
+    same ``recipes``: task id -> factory), else None."""
     try:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     same = (manifest.get("generator") == GENERATOR and manifest.get("version") == VERSION
             and manifest.get("seed") == seed and manifest.get("per_task") == per_task
-            and manifest.get("requested_tasks") == tasks)
+            and manifest.get("requested_tasks") == tasks
+            and (recipes is None or manifest.get("recipes") == recipes))
     files_there = all((out / name).is_file() for name in ("train.jsonl", "eval.jsonl"))
     return manifest if same and files_there else None
 
@@ -319,14 +324,15 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def synthesize_corpus(out: Path, *, per_task: int = 200, seed: int = 0, workers: int = 2,
-                      progress: Progress | None = None, tasks: Sequence[str] | None = None) -> dict[str, Any]:
+                      progress: Progress | None = None, tasks: Sequence[str] | None = None,
+                      host: Any = None) -> dict[str, Any]:
     """Generate (or reuse) the synthetic corpus in ``out`` and return its manifest.
 
     ``out/audio/<TASK>/<id>.wav`` (16 kHz mono 16-bit), ``out/train.jsonl`` and ``out/eval.jsonl``
     (one :meth:`Sample.to_dict` per line, audio paths relative to ``out``), ``out/manifest.json``.
-    When ``out/manifest.json`` already records this version, seed and ``per_task``, it is returned
-    without regenerating anything. ``workers`` processes render the audio (<= 1: in this
-    process); ``progress(task, done, total)`` is called as each chunk of a task finishes.
+    When ``out/manifest.json`` already records this version, seed, ``per_task`` and the same
+    recipes, it is returned without regenerating anything. ``workers`` processes render the audio
+    (<= 1: in this process); ``progress(task, done, total)`` is called as each chunk of a task finishes.
     ``tasks`` limits the corpus to those task ids (default: every registered task).
     Callers running this from a script with ``workers > 1`` need the usual
     ``if __name__ == "__main__":`` guard (workers are spawned).
@@ -334,12 +340,19 @@ def synthesize_corpus(out: Path, *, per_task: int = 200, seed: int = 0, workers:
     out = Path(out)
     if per_task < 1:
         raise ValueError(f"per_task must be at least 1, got {per_task}")
+    if host is None:
+        from llaso_core.loader import get_host
+
+        host = get_host()
     task_list = None if tasks is None else sorted(tasks)
-    cached = load_cached(out, seed=seed, per_task=per_task, tasks=task_list)
+    wanted = None if task_list is None else {host.tasks.get(t).id for t in task_list}
+    recipes = {e.id: e.spec.factory for e in host.recipes.entries()
+               if e.id in host.tasks and (wanted is None or e.id in wanted)}
+    cached = load_cached(out, seed=seed, per_task=per_task, tasks=task_list, recipes=recipes)
     if cached is not None:
         return cached
     start = time.perf_counter()
-    planned, skipped = plan(per_task, seed, tasks=task_list)
+    planned, skipped = plan(per_task, seed, host, tasks=task_list)
     _prepare(out)
     seconds = render_all(out, planned, workers, progress)
     samples = [p.sample for p in planned]
@@ -347,7 +360,7 @@ def synthesize_corpus(out: Path, *, per_task: int = 200, seed: int = 0, workers:
         lines = [json.dumps(s.to_dict(), ensure_ascii=False) for s in samples if s.split == split]
         _write_text(out / f"{split}.jsonl", "\n".join(lines) + ("\n" if lines else ""))
     manifest = build_manifest(samples, seconds, seed=seed, per_task=per_task, workers=workers,
-                              requested_tasks=task_list,
+                              requested_tasks=task_list, recipes=recipes,
                               elapsed=time.perf_counter() - start, skipped=skipped)
     _write_text(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return manifest
