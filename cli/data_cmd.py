@@ -90,23 +90,31 @@ def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for 
 @app.command("convert")
 def convert_command(source: Path = typer.Argument(..., help="A dataset (unified .jsonl / folder, or LLaSO release)."),
                     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
-                    to: str = typer.Option("llaso", "--to", help="llaso (release JSON layout) or unified (jsonl)."),
+                    to: str = typer.Option("llaso", "--to", help="llaso (release JSON layout), unified (jsonl), or "
+                                           "hf (a datasets save_to_disk folder with an Audio column)."),
                     by_modality: bool = typer.Option(False, "--by-modality",
                                                      help="LLaSO layout in text_audio/audio_text/pure_audio folders.")
                     ) -> None:
-    """Convert between the unified sample format and the LLaSO JSON layout (audio paths stay relative
-    to the source folder)."""
+    """Convert between the unified sample format, the LLaSO JSON layout (audio paths stay relative
+    to the source folder) and a Hugging Face dataset (the clips' bytes in an Audio column; one split
+    per sample split; columns in docs/plugins.md)."""
+    from llaso_core.data.hf import HFDataError, save_hf
     from llaso_core.data.inspect import open_dataset
     from llaso_core.data.store import to_llaso_files, write_samples
 
-    if to not in ("llaso", "unified"):
-        fail(f"unknown --to {to!r}; use llaso or unified")
+    if to not in ("llaso", "unified", "hf"):
+        fail(f"unknown --to {to!r}; use llaso, unified or hf")
     try:
-        samples, _, unknown = open_dataset(source)
+        samples, root, unknown = open_dataset(source)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     if to == "llaso":
         to_llaso_files(samples, out, by_modality=by_modality)
+    elif to == "hf":
+        try:
+            save_hf(samples, root, out)
+        except HFDataError as exc:
+            fail(str(exc))
     else:
         out.mkdir(parents=True, exist_ok=True)
         for split in ("train", "eval"):

@@ -178,3 +178,75 @@ def load_hf(name_or_path: str | os.PathLike[str], split: str = "train", *, task:
     eval. Other options: ``root``, ``host``, ``limit``, ``seed``."""
     return list(iter_hf(name_or_path, split, task=task, source=source, modality=modality, columns=columns,
                         audio_dir=audio_dir, **kwargs))
+
+
+#: text roles the ``save_hf`` layout has a column for (each query has at most one of each)
+TEXT_ROLES = ("instruction", "input", "cue")
+
+
+def hf_row(sample: Sample, root: str | os.PathLike[str]) -> dict[str, Any]:
+    """One sample as a row of the ``save_hf`` layout: the clip's bytes in ``audio``, the text
+    segments by role, the rest as plain columns (``metadata`` as JSON)."""
+    import json
+
+    from llaso_core.data.release import resolve
+    from llaso_core.query import TextSegment
+
+    if len(sample.audio) != 1:
+        raise HFDataError(f"sample {sample.id}: the hf layout holds one clip per sample, it has {len(sample.audio)}")
+    texts: dict[str, str | None] = dict.fromkeys(TEXT_ROLES)
+    audio_role = ""
+    for segment in sample.query.segments:
+        if not isinstance(segment, TextSegment):
+            audio_role = segment.role
+        elif segment.role in texts:
+            texts[segment.role] = segment.text
+        else:
+            raise HFDataError(f"sample {sample.id}: no hf column for its {segment.role!r} text "
+                              f"(columns: {', '.join(TEXT_ROLES)})")
+    ref = sample.audio[0]
+    path = resolve(root, ref)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise HFDataError(f"sample {sample.id}: cannot read its audio {path}: {exc.strerror or exc}") from None
+    return {"id": sample.id, "task": sample.task, "source": sample.source, "modality": sample.modality,
+            "template_id": sample.template_id, **texts, "audio": {"bytes": data, "path": path.name},
+            "audio_role": audio_role, "transcript": ref.transcript, "target": sample.target,
+            "metadata": json.dumps(sample.metadata, ensure_ascii=False)}
+
+
+def save_hf(samples: list[Sample], root: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, int]:
+    """Write ``samples`` as a ``datasets.DatasetDict`` (``save_to_disk``) in ``out``: one split per
+    sample split (``train``, ``eval``), an ``Audio`` column holding each clip's file bytes (paths
+    resolved against ``root``), the text segments by role, ``target`` and the sample's task,
+    source, modality, template and metadata. Returns the rows per split. :func:`load_hf` reads it
+    back with ``columns={"target": "target", "instruction": "instruction", "id": "id"}``."""
+    import tempfile
+
+    import datasets
+
+    string = datasets.Value("string")
+    features = datasets.Features({
+        "id": string, "task": string, "source": string, "modality": string, "template_id": string,
+        **{role: string for role in TEXT_ROLES}, "audio": {"bytes": datasets.Value("binary"), "path": string},
+        "audio_role": string, "transcript": string, "target": string, "metadata": string})
+    audio = datasets.Audio(sampling_rate=SAMPLE_RATE)  # cast from the stored struct: no encoder needed
+    splits = sorted({s.split for s in samples}, key=["train", "eval"].index)
+    with tempfile.TemporaryDirectory(prefix="llaso-hf-") as cache:
+        def rows(split: str) -> Iterator[dict[str, Any]]:
+            for sample in samples:
+                if sample.split == split:
+                    yield hf_row(sample, root)
+
+        try:
+            built = datasets.DatasetDict({
+                split: datasets.Dataset.from_generator(rows, gen_kwargs={"split": split}, features=features,
+                                                       cache_dir=cache).cast_column("audio", audio)
+                for split in splits})
+        except datasets.exceptions.DatasetGenerationError as exc:  # wraps what a row raised
+            if isinstance(exc.__cause__, HFDataError):
+                raise exc.__cause__ from None
+            raise
+        built.save_to_disk(str(out))
+        return {split: len(ds) for split, ds in built.items()}
