@@ -58,7 +58,8 @@ def test_installed_example_plugin_adds_its_task(example_site):
     plugins = {p["name"]: p for p in json.loads(llaso(example_site, "plugins", "--json").stdout)}
     assert plugins["speaking-rate"]["package"] == "llaso-plugin-example"
     assert plugins["speaking-rate"]["version"] == "0.1.0"
-    assert plugins["speaking-rate"]["registered"] == {"tasks": ["SRE"], "recipes": ["SRE"]}
+    assert plugins["speaking-rate"]["registered"] == {"tasks": ["SRE"], "recipes": ["SRE"],
+                                                      "adapters": ["rate-folders"]}
     shown = llaso(example_site, "tasks", "show", "SRE")
     assert "slow, normal, fast" in shown.stdout
     contract = subprocess.run(
@@ -122,6 +123,51 @@ def test_a_third_party_task_goes_from_declaration_to_scores(example_site, sre_co
     assert by_eval["acc"]["n"] == by_score["acc"]["n"] == n_eval
     assert by_score["acc"]["value"] == pytest.approx(by_eval["acc"]["value"])
     assert by_score["abstention"]["value"] == pytest.approx(by_eval["abstention"]["value"])
+
+
+def _clip(path: Path, seconds: float = 0.6) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * 16000)) / 16000
+    sf.write(path, (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), 16000)
+
+
+def test_the_data_examples_of_the_docs_load(example_site, tmp_path):
+    """docs/plugins.md's LLaSO-layout and unified-JSONL examples are read as SRE samples."""
+    import re
+
+    docs = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
+    examples = re.findall(r"`(my-data[^`]*)`:\n\n```jsonl?\n(.*?)```", docs, flags=re.S)
+    assert [name for name, _ in examples] == ["my-data/speaking_rate_classification_train.json",
+                                              "my-data-unified/train.jsonl"]
+    for name, text in examples:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        for clip in ("anna_01", "ben_02"):
+            _clip(tmp_path / name.split("/")[0] / "clips" / f"{clip}.wav")
+        report = json.loads(ok(llaso(example_site, "data", "inspect", str(tmp_path / name.split("/")[0]),
+                                     "--json")).stdout)
+        assert report["samples"] == 2 and report["by_task"] == {"SRE": 2}, (name, report)
+        assert report["by_modality"] == {"ta": 1, "pa": 1} and report["labels"]["SRE"] == {"slow": 1, "fast": 1}
+        assert report["audio"]["problem_total"] == 0 and report["unmapped_files"] == []
+
+
+def test_the_example_adapter_builds_an_sre_corpus(example_site, tmp_path):
+    for label, speakers in (("slow", "ab"), ("normal", "cd"), ("fast", "ef")):
+        for speaker in speakers:
+            _clip(tmp_path / "raw" / label / f"{speaker}_1.wav")
+    _clip(tmp_path / "raw" / "medium" / "g_1.wav")
+    spec = {"seed": 0, "eval_fraction": 0.5, "modalities": ["ta"],
+            "inputs": [{"adapter": "rate-folders", "path": str(tmp_path / "raw")}]}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    ok(llaso(example_site, "data", "build", str(tmp_path / "spec.json"), "--out", str(tmp_path / "built")))
+    samples = _rows(tmp_path / "built" / "train.jsonl") + _rows(tmp_path / "built" / "eval.jsonl")
+    assert sorted(s["target"] for s in samples) == ["fast", "fast", "normal", "normal", "slow", "slow"]
+    assert {(s["task"], s["source"], s["modality"]) for s in samples} == {("SRE", "speaking_rate_classification", "ta")}
+    manifest = json.loads((tmp_path / "built" / "manifest.json").read_text())
+    assert manifest["skipped"]["unknown_label"] == 1 and manifest["groups"]["overlap"] == 0
 
 
 def test_broken_plugins_are_reported_not_fatal(example_site, tmp_path):

@@ -1,7 +1,8 @@
-"""SRE: is the speaker talking slowly, normally or fast? A complete third-party llaso task."""
+"""SRE: is the speaker talking slowly, normally or fast? A complete third-party llaso task: its
+declaration, a mini-corpus recipe (:mod:`.recipe`) and a raw-corpus adapter (:mod:`.corpus`)."""
 
 from llaso_core import hookimpl
-from llaso_core.specs import LabelSet, RecipeSpec, Source, TaskSpec, Template, TemplateSet
+from llaso_core.specs import AdapterSpec, LabelSet, RecipeSpec, Source, TaskSpec, Template, TemplateSet
 
 TEMPLATES = TemplateSet(
     templates=[
@@ -38,3 +39,14 @@ RECIPE = RecipeSpec("SRE", "llaso_speaking_rate.recipe:speaking_rate", modality_
 @hookimpl
 def llaso_register_recipes(register):
     register(RECIPE)
+
+
+#: how ``llaso data build`` reads a folder-per-label corpus of SRE clips
+ADAPTER = AdapterSpec("rate-folders", "llaso_speaking_rate.corpus:iter_items", tasks=("SRE",),
+                      sources={"SRE": "speaking_rate_classification"},
+                      description="<root>/<slow|normal|fast>/<speaker>_*.wav -> SRE")
+
+
+@hookimpl
+def llaso_register_adapters(register):
+    register(ADAPTER)
