@@ -1,6 +1,7 @@
 """Mini-corpus recipes of the 20 LLaSO tasks (``llaso data synth``). The generators live in
-:mod:`.speech`, :mod:`.speaker`, :mod:`.emotion` and :mod:`.sounds`; this module only registers
-them (lazily). Labels are exact by construction; where the property is only imitated the task
+:mod:`.speech`, :mod:`.speaker`, :mod:`.emotion` and :mod:`.sounds` (their text pools in
+:mod:`.content`, the learner readings in :mod:`.pronunciation`); this module only registers them
+(lazily). Labels are exact by construction; where the property is only imitated the task
 is a proxy:
 
 ====  ============================================================================  =======

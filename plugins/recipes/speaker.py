@@ -5,8 +5,42 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from llaso_core.data.synth import text, voices
 from llaso_core.data.synth.recipe import Context, Generator, Item, spoken_sentence
+
+#: accent family -> label, per accent label set of the AC task (only labels we can realise)
+ACCENT_LABELS: dict[str, dict[str, str]] = {
+    "vctk": {"american": "american", "british": "british", "scottish": "scottish",
+             "south african": "south africa"},
+    "accentdb": {"american": "american", "british": "british", "welsh": "welsh"},
+    "common-voice": {"american": "united states english", "british": "england english",
+                     "scottish": "scottish english", "german": "german english",
+                     "welsh": "welsh english", "south african": "south african accent"},
+}
+
+
+@attrs.frozen
+class Character:
+    """A MELD-like speaker: one distinct voice with its own pitch and rate."""
+
+    name: str
+    voice: str
+    pitch: int
+    rate: int
+
+
+#: the six speakers of SV (``meld_SV``): distinct timbre, pitch and rate each
+CHARACTERS: tuple[Character, ...] = (
+    Character("joey", "en-us-nyc+Andy", 40, 165),
+    Character("ross", "en-us+m3", 64, 170),
+    Character("chandler", "en-us+Michael", 42, 205),
+    Character("rachel", "en-us+f3", 54, 178),
+    Character("phoebe", "en-us+Annie", 64, 158),
+    Character("monica", "en-us+f4", 46, 195),
+)
+
 
 #: age granularity per AR label set: label -> inclusive age range
 AGE_GROUPS: dict[str, dict[str, tuple[int, int]]] = {
@@ -25,12 +59,12 @@ def _gender(ctx: Context, label: str) -> tuple[str, int, int, dict[str, Any]]:
 
 
 def _accent_labels(ctx: Context) -> list[str]:
-    mapping = voices.ACCENT_LABELS[ctx.label_set.name]
+    mapping = ACCENT_LABELS[ctx.label_set.name]
     return [label for label in ctx.label_set.labels if label in mapping.values()]
 
 
 def _accent(ctx: Context, label: str) -> tuple[str, int, int, dict[str, Any]]:
-    family = next(k for k, v in voices.ACCENT_LABELS[ctx.label_set.name].items() if v == label)
+    family = next(k for k, v in ACCENT_LABELS[ctx.label_set.name].items() if v == label)
     voice = ctx.rng.choice(voices.accent_voices(family))
     return voice, ctx.rng.randint(150, 190), ctx.rng.randint(40, 60), {"accent": family}
 
@@ -61,7 +95,7 @@ def _age(ctx: Context, label: str | None) -> tuple[str, int, int, dict[str, Any]
 
 
 def _character(ctx: Context, label: str) -> tuple[str, int, int, dict[str, Any]]:
-    c = next(c for c in voices.CHARACTERS if c.name == label)
+    c = next(c for c in CHARACTERS if c.name == label)
     return c.voice, c.rate + ctx.rng.randint(-8, 8), c.pitch + ctx.rng.randint(-3, 3), {"speaker": c.name}
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from llaso_core.data.synth import pronunciation, text
+from llaso_core.data.synth import text
 from llaso_core.data.synth.recipe import Context, Generator, Item, content_voice, keyed, speech, spoken_sentence
+from llaso_plugins.recipes import content, pronunciation
 
 
 def transcription(target: str) -> Generator:
@@ -18,7 +19,7 @@ def transcription(target: str) -> Generator:
 
 def question_answering(ctx: Context) -> Item:
     """AQA: a question with an exact answer, spoken (and kept as text for ``at``)."""
-    question = text.QUESTIONS.draw(ctx.rng, ctx.split)
+    question = content.QUESTIONS.draw(ctx.rng, ctx.split)
     voice, rate, pitch = content_voice(ctx.rng)
     return Item(target=question.answer, key=question.text, audio=speech(question.text, voice, rate, pitch),
                 text=question.text, spoken=question.text, request=True,
@@ -39,9 +40,9 @@ def synthetic_speech(ctx: Context) -> Item:
 
 def pronunciation_scoring(level: str) -> Generator:
     """PSWL (``level="word"``) and PSSL (``"sentence"``): a learner reading (see
-    :mod:`llaso_core.data.synth.pronunciation`), scored from its degradations."""
+    :mod:`.pronunciation`), scored from its degradations."""
     def generate(ctx: Context) -> Item:
-        sentence = text.LEARNER_SENTENCES.draw(ctx.rng, ctx.split)
+        sentence = content.LEARNER_SENTENCES.draw(ctx.rng, ctx.split)
         reading = pronunciation.read(sentence, ctx.rng.randrange(4), ctx.rng)
         voice, rate, pitch = content_voice(ctx.rng)
         rate = min(rate, 175)
@@ -53,7 +54,7 @@ def pronunciation_scoring(level: str) -> Generator:
 
 def keyword(ctx: Context) -> Item:
     """SCR: one command word in a one-second clip; the item is (word, voice, rate, pitch)."""
-    word = ctx.deal(text.COMMAND_WORDS)
+    word = ctx.deal(content.COMMAND_WORDS)
     voice, rate, pitch = keyed(ctx.rng, ctx.split, lambda: content_voice(ctx.rng, pitch=(30, 70)),
                                lambda v: f"{word}|{v[0]}|{v[1]}|{v[2]}")
     lead = round(ctx.rng.uniform(0.05, 0.3), 3)
@@ -66,7 +67,7 @@ def spoken_request(output: str) -> Generator:
     """IP (``output="intent"``) and EE (``"entities"``: ``intent [type : value] ...``) from
     SLURP-like request templates."""
     def generate(ctx: Context) -> Item:
-        request = text.REQUESTS.draw(ctx.rng, ctx.split)
+        request = content.REQUESTS.draw(ctx.rng, ctx.split)
         voice, rate, pitch = content_voice(ctx.rng)
         target = request.intent if output == "intent" else request.entity_target
         return spoken_sentence(target, voice, rate, pitch, request.text,

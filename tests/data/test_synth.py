@@ -20,11 +20,12 @@ import soundfile as sf
 
 from llaso_core.data.sample import Sample
 from llaso_core.data.synth import corpus as synth_corpus
-from llaso_core.data.synth import music, pronunciation, synthesize_corpus, voices
+from llaso_core.data.synth import music, synthesize_corpus, voices
 from llaso_core.data.synth.dsp import median_f0, midi_of, to_rate
 from llaso_core.loader import get_host
 from llaso_core.metrics.extract import parse_pssl
 from llaso_core.specs import RecipeSpec, Source
+from llaso_plugins.recipes import pronunciation
 from llaso_plugins.recipes.speaker import age_voice
 
 PER_TASK = 12

@@ -3,11 +3,11 @@
 Stages:
 
 1. **collect** -- every input's adapter yields raw items; targets are checked against the task's
-   label set (closed labels, numeric ranges), ASR transcripts normalised (``basic_en``) when asked,
-   non-English text-QA records dropped, and each (item, task) pair becomes an *entry* with the
-   modalities it will be built in and its split: ``eval`` when a seeded hash of the item's group
-   (speaker, instrument, actor; prefixed by the input name) falls under ``eval_fraction``, so no
-   group is in both splits.
+   label set (closed labels, numeric ranges), transcripts (targets scored by WER) normalised
+   (``basic_en``) when asked, non-English text-QA records dropped, and each (item, task) pair
+   becomes an *entry* with the modalities it will be built in and its split: ``eval`` when a
+   seeded hash of the item's group (speaker, instrument, actor; prefixed by the input name) falls
+   under ``eval_fraction``, so no group is in both splits.
 2. **select** -- per task, seeded: ``balance_labels`` down-samples each closed label of a
    (source, split) to the rarest label's count, ``max_per_label`` caps each, ``max_per_task``
    keeps a seeded share of every (source, split) (labels interleaved when balancing). Selection
@@ -57,8 +57,8 @@ from .speech import Speaker, SpeechError
 
 Progress = Callable[[str, int, "int | None"], None]
 
-#: tasks whose target is a transcript (normalised when ``normalize_transcripts``)
-TRANSCRIPT_TASKS = frozenset({"ASR"})
+#: a target is a transcript (normalised when ``normalize_transcripts``) if its source is scored by this
+TRANSCRIPT_METRIC = "wer"
 MANIFEST_VERSION = 1
 MAX_SKIPPED_LISTED = 200
 
@@ -280,7 +280,7 @@ def _checked_target(build: _Build, target: Target, where: str, verbatim: bool = 
             return None
         return target
     value = str(target.value).strip()
-    if target.task in TRANSCRIPT_TASKS and build.spec.normalize_transcripts:
+    if build.spec.normalize_transcripts and TRANSCRIPT_METRIC in task.metrics_for(source):
         from llaso_core.metrics.normalize import basic_en
 
         value = basic_en(value)

@@ -159,7 +159,8 @@ class BuildSpec:
       split, label), seeded random choice; ``balance_labels`` down-samples every closed label of a
       (task, source, split) to its rarest label's count (applied first).
     - ``english_only``: drop text-QA records whose letters are not (>=90 %) ASCII.
-    - ``normalize_transcripts``: ASR targets through ``basic_en`` (lowercase, no punctuation).
+    - ``normalize_transcripts``: transcripts (targets of sources scored by WER: ASR, SCR) through
+      ``basic_en`` (lowercase, no punctuation).
     - ``llaso_by_modality``: ``out/llaso/`` in ``text_audio/``, ``audio_text/``, ``pure_audio/``.
     - ``workers``: threads standardising audio (the output does not depend on it).
     """

@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import math
 
-import attrs
-
 #: English language voices by accent family
 ENGLISH_BASES: dict[str, tuple[str, ...]] = {
     "american": ("en-us", "en-us-nyc"),
@@ -51,16 +49,6 @@ FOREIGN_BASES: dict[str, tuple[str, ...]] = {
     "south african": ("af",),
 }
 ACCENT_BASES: dict[str, tuple[str, ...]] = {**ENGLISH_BASES, **FOREIGN_BASES}
-
-#: accent family -> label, per accent label set of the AC task (only labels we can realise)
-ACCENT_LABELS: dict[str, dict[str, str]] = {
-    "vctk": {"american": "american", "british": "british", "scottish": "scottish",
-             "south african": "south africa"},
-    "accentdb": {"american": "american", "british": "british", "welsh": "welsh"},
-    "common-voice": {"american": "united states english", "british": "england english",
-                     "scottish": "scottish english", "german": "german english",
-                     "welsh": "welsh english", "south african": "south african accent"},
-}
 
 #: variants by gender (f0 measured, see the module docstring); "" = the language voice itself
 MALE_VARIANTS: tuple[str, ...] = ("", "m1", "m3", "m7", "Michael", "john", "paul", "david", "quincy",
@@ -113,27 +101,6 @@ INSTRUCTION_VOICES: tuple[str, ...] = ("en-us", "en-us+f3", "en-gb-x-rp", "en-gb
 
 #: a small fixed set for emotion and age, whose cues are relative pitch/rate: 2 male, 2 female
 EXPRESSIVE_VOICES: tuple[str, ...] = ("en-us", "en-us+f3", "en-gb+m3", "en-gb+f4")
-
-
-@attrs.frozen
-class Character:
-    """A MELD-like speaker: one distinct voice with its own pitch and rate."""
-
-    name: str
-    voice: str
-    pitch: int
-    rate: int
-
-
-#: the six speakers of SV (``meld_SV``): distinct timbre, pitch and rate each
-CHARACTERS: tuple[Character, ...] = (
-    Character("joey", "en-us-nyc+Andy", 40, 165),
-    Character("ross", "en-us+m3", 64, 170),
-    Character("chandler", "en-us+Michael", 42, 205),
-    Character("rachel", "en-us+f3", 54, 178),
-    Character("phoebe", "en-us+Annie", 64, 158),
-    Character("monica", "en-us+f4", 46, 195),
-)
 
 
 def measure_f0(voice: str, *, pitch: int = 50, rate: int = 175,
