@@ -9,7 +9,8 @@ def test_my_task():
 
 ``check_task`` loads the installed plugins, then for the task: every reference (modality,
 metric, extractor) resolves, every template renders, an example prompt renders in each
-modality, and an echo model (answers = references) gets a perfect score from every
+modality, its mini-corpus recipe (if one is registered) plans valid targets in every modality and
+split, and an echo model (answers = references) gets a perfect score from every
 rule-based metric under the strict protocol (the paper protocol keeps the release's quirks, e.g.
 "northern irish" also counts as an "irish" hit in its abstention rule).
 """
@@ -60,6 +61,25 @@ def check_task(task: str | TaskSpec, host: PluginHost | None = None) -> list[str
             if "{" in template.render(label_set):
                 problems.append(f"template {template.id} leaves a placeholder unrendered")
         problems += _check_echo(spec, source, label_set, host)
+    return problems + _check_recipe(spec, host)
+
+
+def _check_recipe(spec: TaskSpec, host: PluginHost) -> list[str]:
+    """The recipe's planned samples (two per modality and split) have targets the label sets accept."""
+    from llaso_core.data.synth.corpus import RecipeError, plan_task
+
+    if spec.id not in host.recipes:
+        return []
+    modalities = {m.id: m for m in host.modalities}
+    try:
+        planned = plan_task(spec, host.recipes.get(spec.id), modalities, 4 * len(spec.modalities), seed=0)
+    except RecipeError as exc:
+        return [str(exc)]
+    problems = []
+    for sample in (p.sample for p in planned):
+        rejected = spec.label_set(spec.source(sample.source).label_set).rejects(sample.target)
+        if rejected is not None:
+            problems.append(f"recipe sample {sample.id}: {rejected[0]} {rejected[1]}".rstrip())
     return problems
 
 

@@ -127,6 +127,22 @@ class LabelSet:
             return f"an integer between {low:g} and {high:g}"
         return "free text"
 
+    def rejects(self, value: str) -> tuple[str, str] | None:
+        """Why ``value`` is not a valid target, as (reason, detail); None when it is."""
+        if not value.strip():
+            return "empty_target", ""
+        if self.kind == "closed" and value not in self.labels:
+            return "label_not_in_set", f"{value!r} not in {self.name}"
+        if self.kind == "numeric":
+            try:
+                number = float(value)
+            except ValueError:
+                number = float("nan")
+            low, high = self.value_range  # type: ignore[misc]
+            if not low <= number <= high:
+                return "value_out_of_range", f"{value!r} not in [{low:g}, {high:g}]"
+        return None
+
 
 @attrs.frozen
 class Source:

@@ -297,6 +297,24 @@ def test_invalid_or_failing_recipes_are_named():
         synth_corpus.plan_task(host.tasks.get("SGC"), missing, modalities, 4, 0)
 
 
+def undecided(ctx):
+    """A recipe whose answers are not in the task's label set."""
+    from llaso_core.data.synth.recipe import spoken_sentence
+
+    return spoken_sentence("maybe", "en-us", 170, 50, "the old man found a red box", {})
+
+
+def test_check_task_runs_the_recipe():
+    from llaso_core.testing import check_task
+
+    sgx = attrs.evolve(get_host().tasks.get("SGC"), id="SGX", sources=[Source("sgx_classification", ("ta", "pa"))])
+    host = _host_with("undecided", llaso_register_tasks=_registering(sgx), llaso_register_recipes=_registering(
+        RecipeSpec("SGX", f"{__name__}:undecided")))
+    problems = check_task("SGX", host)
+    assert problems and all("label_not_in_set 'maybe' not in" in p for p in problems)
+    assert check_task("SGC", host) == []
+
+
 # -- building blocks --------------------------------------------------------------------------------------
 def test_allocation_and_split_counts():
     assert synth_corpus.allocate(200, {"ta": 0.7, "pa": 0.3}) == {"ta": 140, "pa": 60}

@@ -285,21 +285,11 @@ def _checked_target(build: _Build, target: Target, where: str, verbatim: bool = 
 
         value = basic_en(value)
     labels = task.label_set(source.label_set)
-    if not value:
-        build.skip("empty_target", f"{where}:{target.task}")
+    rejected = labels.rejects(value)
+    if rejected is not None:
+        reason, detail = rejected
+        build.skip(reason, f"{where}:{target.task}", detail)
         return None
-    if labels.kind == "closed" and value not in labels.labels:
-        build.skip("label_not_in_set", f"{where}:{target.task}", f"{value!r} not in {labels.name}")
-        return None
-    if labels.kind == "numeric":
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        low, high = labels.value_range
-        if not low <= number <= high:
-            build.skip("value_out_of_range", f"{where}:{target.task}", f"{value!r} not in [{low:g}, {high:g}]")
-            return None
     return attrs.evolve(target, value=value)
 
 

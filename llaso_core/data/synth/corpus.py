@@ -161,15 +161,16 @@ def plan_task(task: TaskSpec, recipe: RecipeSpec, modalities: dict[str, Modality
         generate: Generator = recipe.load()
     except (ImportError, AttributeError) as exc:
         raise RecipeError(f"recipe of task {task.id}: cannot load {recipe.factory}: {exc}") from None
-    weights = {m: recipe.weight(m) for m in task.modalities}
+    sources_of = {m: [s for s in task.sources if m in s.modalities] for m in task.modalities}
+    weights = {m: recipe.weight(m) for m, sources in sources_of.items() if sources}
     counts = {m: split_counts(n) for m, n in allocate(per_task, weights).items()}
     dealer = _Dealer(f"{seed}|{task.id}")
     planned: list[Planned] = []
     for split in ("train", "eval"):
         number = 0
-        for modality_id in task.modalities:
-            sources = [s for s in task.sources if modality_id in s.modalities]
-            for i in range(counts[modality_id][split]):
+        for modality_id, split_count in counts.items():
+            sources = sources_of[modality_id]
+            for i in range(split_count[split]):
                 source = sources[i % len(sources)]
                 sample_id = f"synth-{task.id.lower()}-{split}-{number:05d}"
                 number += 1
