@@ -134,3 +134,22 @@ def test_llaso_release_items_pass_samples_through(release_layout):
         assert item.targets[0].value == item.sample.target
     resplit, _ = run("llaso-release", root, tasks=["SGC"], options={"resplit": True})
     assert all(i.split is None for i in resplit)
+
+
+def test_adapter_and_recipe_specs_are_validated():
+    from llaso_core.specs import AdapterSpec, RecipeSpec, SpecError
+
+    with pytest.raises(SpecError, match="AdapterSpec.sources: stems for tasks it does not produce"):
+        AdapterSpec("a", "m:f", tasks=("ER",), sources={"SGC": "vctk_gender_classification"})
+    with pytest.raises(SpecError, match="AdapterSpec.sources: .* is not a valid file stem"):
+        AdapterSpec("a", "m:f", tasks=("ER",), sources={"ER": "no spaces"})
+    with pytest.raises(SpecError, match="AdapterSpec.tasks: must not be empty"):
+        AdapterSpec("a", "m:f", tasks=())
+    with pytest.raises(SpecError, match="AdapterSpec.factory"):
+        AdapterSpec("a", "not a reference")
+    with pytest.raises(SpecError, match="RecipeSpec.id"):
+        RecipeSpec("S R E", "m:f")
+    with pytest.raises(SpecError, match="RecipeSpec.modality_weights: weight of 'pa'"):
+        RecipeSpec("SRE", "m:f", modality_weights={"ta": 1, "pa": 0})
+    assert AdapterSpec("a", "m:f", options=["x"]).options == ("x",) and AdapterSpec("a", "m:f").tasks is None
+    assert RecipeSpec("SRE", "m:f", modality_weights={"ta": 2}).weight("pa") == 0.3
