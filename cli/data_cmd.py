@@ -85,6 +85,8 @@ def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for 
         except (RecipeError, UnknownNameError, FileExistsError) as exc:
             fail(str(exc))
     console.print(f"mini-corpus in {out}: " + ", ".join(f"{k} {v}" for k, v in manifest["counts"]["split"].items()))
+    if manifest["skipped_tasks"]:
+        err_console.print(f"[yellow]no recipe, left out:[/] {', '.join(manifest['skipped_tasks'])}", highlight=False)
 
 
 @app.command("convert")
