@@ -281,6 +281,19 @@ def test_a_task_without_a_recipe_is_skipped_or_named():
         synth_corpus.plan(4, 0, host, tasks=["SGX"])
 
 
+def test_the_command_names_tasks_left_out(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LLASO_DISABLE_PLUGINS": "recipes"}  # every built-in task loses its recipe
+    done = subprocess.run([sys.executable, "-m", "llaso_cli", "data", "synth", "--out", str(tmp_path), "--per-task",
+                           "4"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "no recipe, left out: ASR, AQA" in " ".join(done.stderr.split())
+    assert json.loads((tmp_path / "manifest.json").read_text())["counts"]["total"] == 0
+
+
 def test_invalid_or_failing_recipes_are_named():
     def bad_weights(register):
         register(RecipeSpec("SGC", "llaso_plugins.recipes.speaker:SGC", modality_weights={"ta": -1}))
