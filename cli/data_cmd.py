@@ -126,10 +126,30 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
         err_console.print(f"[yellow]not converted:[/] {item['path']}: {item['reason']}", highlight=False)
 
 
+@app.command("adapters")
+def adapters_command(as_json: bool = JSON_OPTION) -> None:
+    """List the raw-corpus adapters `llaso data build` can use: tasks, default stems, options, plugin."""
+    from llaso_core.loader import get_host
+
+    rows = [{"id": e.id, "plugin": e.origin, "tasks": list(e.spec.tasks) if e.spec.tasks is not None else None,
+             "sources": dict(e.spec.sources), "options": list(e.spec.options), "description": e.spec.description}
+            for e in get_host().adapters.entries()]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="adapters of llaso data build")
+    for column in ("adapter", "tasks", "options", "plugin", "description"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["id"], ", ".join(row["tasks"]) if row["tasks"] is not None else "any",
+                      ", ".join(row["options"]) or "-", row["plugin"], row["description"] or "-")
+    console.print(table)
+
+
 @app.command("build")
 def build_command(spec: Path = typer.Argument(..., help="A build spec (.json or .toml): inputs with their adapters "
                                               "(built in: llaso-release, librispeech, nsynth, vocalsound, crema-d, "
-                                              "text-qa; plugins add more, see `llaso plugins`), "
+                                              "text-qa; plugins add more: `llaso data adapters`), "
                                               "seed, eval fraction, modalities, caps, audio and TTS settings."),
                   out: Path = typer.Option(..., "--out", "-o", help="Output folder.")) -> None:
     """Build a training/evaluation mix the LLaSO way: standardised audio, seeded templates (held-out ones

@@ -155,6 +155,9 @@ def test_the_data_examples_of_the_docs_load(example_site, tmp_path):
 
 
 def test_the_example_adapter_builds_an_sre_corpus(example_site, tmp_path):
+    listed = {a["id"]: a for a in json.loads(ok(llaso(example_site, "data", "adapters", "--json")).stdout)}
+    assert listed["rate-folders"]["plugin"] == "speaking-rate" and listed["rate-folders"]["tasks"] == ["SRE"]
+    assert listed["nsynth"]["plugin"] == "corpora"
     for label, speakers in (("slow", "ab"), ("normal", "cd"), ("fast", "ef")):
         for speaker in speakers:
             _clip(tmp_path / "raw" / label / f"{speaker}_1.wav")
