@@ -41,12 +41,20 @@ class Registry(Generic[T]):
         self.spec_type = spec_type
         self._entries: dict[str, Entry[T]] = {}
 
-    def add(self, spec: T, origin: str) -> None:
+    def check(self, spec: T) -> None:
+        """Raise TypeError/ValueError/SpecError if ``spec`` is not a valid spec of this kind."""
         if not isinstance(spec, self.spec_type):
             raise TypeError(f"{self.kind}: expected a {self.spec_type.__name__}, got {type(spec).__name__}")
         attrs.validate(spec)
+
+    def add(self, spec: T, origin: str, *, replace: bool = False) -> None:
+        """Register ``spec``; an id already there raises DuplicateError unless ``replace``, which
+        drops the old entry (the new one goes last)."""
+        self.check(spec)
         key = spec.id.lower()
-        if key in self._entries:
+        if replace:
+            self._entries.pop(key, None)
+        elif key in self._entries:
             first = self._entries[key]
             raise DuplicateError(f"{self.singular} id {spec.id!r} registered twice: "
                                  f"by plugin {first.origin!r} and by plugin {origin!r}")
