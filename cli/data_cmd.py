@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from llaso_cli.output import JSON_OPTION, console, err_console, fail, print_json
+from llaso_cli.output import JSON_OPTION, console, err_console, fail, print_json, writable_folder
 
 app = typer.Typer(help="Inspect, synthesise, convert and build datasets.", no_args_is_help=True)
 
@@ -71,6 +71,7 @@ def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for 
     espeak-ng and synthetic notes, labels exact by construction. Cached: a second call is instant."""
     from llaso_core.data.synth.corpus import synthesize_corpus
 
+    writable_folder(out)
     with _bar() as bar:
         task = bar.add_task("synthesising", total=None)
 
@@ -96,6 +97,7 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
 
     if to not in ("llaso", "unified"):
         fail(f"unknown --to {to!r}; use llaso or unified")
+    writable_folder(out)
     try:
         samples, _, unknown = open_dataset(source)
     except (FileNotFoundError, ValueError) as exc:
@@ -124,6 +126,7 @@ def build_command(spec: Path = typer.Argument(..., help="A build spec (.json or 
         build_spec = BuildSpec.from_file(spec)
     except (BuildError, OSError, ValueError) as exc:
         fail(str(exc) if str(spec) in str(exc) else f"{spec}: {exc}")
+    writable_folder(out)
     with _bar() as bar:
         task = bar.add_task("building", total=None)
 

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from llaso_cli.output import console, err_console, fail
+from llaso_cli.output import console, err_console, fail, writable_folder
 from llaso_cli.score_cmd import _print_summary
 from llaso_core.metrics.base import Protocol
 
@@ -54,6 +54,7 @@ def eval_command(
 
     if judge not in ("openai", "none"):
         fail(f"unknown --judge {judge!r}; use openai or none")
+    writable_folder(out)
     host = get_host()
     try:
         config = cpu_default(data=str(data) if data else None, tasks=tuple(tasks.split(",")),

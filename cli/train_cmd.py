@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from llaso_cli.output import console, err_console, fail
+from llaso_cli.output import console, err_console, existing_path, fail, writable_folder
 
 STAGES = {"align": ("align",), "instruct": ("instruct",), "both": ("align", "instruct")}
 
@@ -53,6 +53,9 @@ def train_command(
     preset = preset or ("cpu" if data is None else "paper")
     if preset not in ("cpu", "paper"):
         fail(f"unknown --preset {preset!r}; use cpu or paper")
+    if data is not None:
+        existing_path(data, "--data")
+    writable_folder(out)
     if config_file is not None:
         try:
             config = TrainConfig.load(config_file)
