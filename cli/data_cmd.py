@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from llaso_cli.output import JSON_OPTION, console, err_console, fail, print_json, writable_folder
@@ -24,19 +25,20 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
                     check_audio: bool = typer.Option(True, "--check-audio/--no-check-audio",
                                                      help="Read every audio header (durations, problems)."),
                     as_json: bool = JSON_OPTION) -> None:
-    """Counts per task/modality/source/split, durations, label distribution, and problems found."""
+    """Counts per task/modality/source/split, durations, label distribution, and problems found:
+    malformed records and unreadable files (the rest is still counted), and unusable audio."""
     from llaso_core.data.inspect import inspect_samples, open_dataset
-    from llaso_core.data.store import StoreError
 
     try:
-        samples, root, unknown = open_dataset(path)
-    except (FileNotFoundError, StoreError, ValueError) as exc:
+        dataset = open_dataset(path)
+    except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     with _bar() as bar:
         task = bar.add_task("checking audio", total=None)
-        report = inspect_samples(samples, root, check_audio=check_audio,
+        report = inspect_samples(dataset.samples, dataset.root, check_audio=check_audio,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
-    report["unmapped_files"] = unknown
+    report["unmapped_files"] = unknown = dataset.unmapped
+    report["bad_records"] = [s.to_dict() for s in dataset.skipped]
     if as_json:
         print_json(report)
         return
@@ -59,6 +61,8 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
                               f"{problem['detail']}", highlight=False)
     for item in unknown:
         err_console.print(f"[yellow]not mapped:[/] {item['path']}: {item['reason']}", highlight=False)
+    for skipped in dataset.skipped:
+        err_console.print(f"[yellow]bad record:[/] {escape(skipped.message)}", highlight=False)
 
 
 @app.command("synth")
@@ -99,9 +103,10 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
         fail(f"unknown --to {to!r}; use llaso or unified")
     writable_folder(out)
     try:
-        samples, _, unknown = open_dataset(source)
+        dataset = open_dataset(source)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    samples = dataset.samples
     if to == "llaso":
         to_llaso_files(samples, out, by_modality=by_modality)
     else:
@@ -109,8 +114,10 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
         for split in ("train", "eval"):
             write_samples(out / f"{split}.jsonl", [s for s in samples if s.split == split])
     console.print(f"converted {len(samples)} samples to {to} in {out}")
-    for item in unknown:
+    for item in dataset.unmapped:
         err_console.print(f"[yellow]not converted:[/] {item['path']}: {item['reason']}", highlight=False)
+    for skipped in dataset.skipped:
+        err_console.print(f"[yellow]not converted:[/] {escape(skipped.message)}", highlight=False)
 
 
 @app.command("build")
