@@ -21,7 +21,7 @@ import attrs
 import pluggy
 
 from llaso_core import hookspecs
-from llaso_core.registry import Registry, RegistryError
+from llaso_core.registry import Entry, Registry, RegistryError
 from llaso_core.specs import (
     EncoderSpec,
     ExtractorSpec,
@@ -71,13 +71,14 @@ class PluginStatus:
     registered: dict[str, list[str]] = attrs.Factory(dict)
     refused: list[str] = attrs.Factory(list)  # registrations left out: each names the plugin it collided with
     overrides: list[str] = attrs.Factory(list)  # registrations it replaced (only under LLASO_ALLOW_OVERRIDE)
+    displaced: list[tuple[str, Entry]] = attrs.Factory(list)  # (kind, entry) it replaced: restored on rollback
 
     @property
     def builtin(self) -> bool:
         return self.package == BUILTIN_PACKAGE
 
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        return attrs.asdict(self, filter=lambda attribute, _: attribute.name != "displaced")
 
 
 @attrs.define
@@ -216,7 +217,9 @@ def _register_plugin(pm: pluggy.PluginManager, status: PluginStatus, module: obj
             continue
         for what, owner in taken:
             status.overrides.append(f"{what} of plugin {owner!r}")
-        registry.add(spec, origin=status.name, replace=bool(taken))
+        displaced = registry.add(spec, origin=status.name, replace=bool(taken))
+        if displaced is not None:
+            status.displaced.append((kind, displaced))
         status.registered.setdefault(kind, []).append(spec.id)
 
 
@@ -256,7 +259,9 @@ def _rollback(status: PluginStatus, registries: dict[str, Registry]) -> None:
     for kind, ids in status.registered.items():
         for id in ids:
             registries[kind].remove(id)
-    status.registered = {}
+    for kind, entry in status.displaced:  # what it overrode comes back
+        registries[kind].restore(entry)
+    status.registered, status.displaced = {}, []
 
 
 def _describe(exc: BaseException) -> str:

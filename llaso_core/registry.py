@@ -47,18 +47,25 @@ class Registry(Generic[T]):
             raise TypeError(f"{self.kind}: expected a {self.spec_type.__name__}, got {type(spec).__name__}")
         attrs.validate(spec)
 
-    def add(self, spec: T, origin: str, *, replace: bool = False) -> None:
+    def add(self, spec: T, origin: str, *, replace: bool = False) -> Entry[T] | None:
         """Register ``spec``; an id already there raises DuplicateError unless ``replace``, which
-        drops the old entry (the new one goes last)."""
+        drops the old entry (the new one goes last) and returns it."""
         self.check(spec)
         key = spec.id.lower()
         if replace:
-            self._entries.pop(key, None)
-        elif key in self._entries:
+            old = self._entries.pop(key, None)
+            self._entries[key] = Entry(spec.id, spec, origin)
+            return old
+        if key in self._entries:
             first = self._entries[key]
             raise DuplicateError(f"{self.singular} id {spec.id!r} registered twice: "
                                  f"by plugin {first.origin!r} and by plugin {origin!r}")
         self._entries[key] = Entry(spec.id, spec, origin)
+        return None
+
+    def restore(self, entry: Entry[T]) -> None:
+        """Put back an entry ``add(..., replace=True)`` displaced."""
+        self._entries[entry.id.lower()] = entry
 
     def remove(self, id: str) -> None:
         self._entries.pop(id.lower(), None)

@@ -107,6 +107,11 @@ def test_override_is_explicit(builtins, tmp_path, monkeypatch):
     assert host.source_of("vocalsound_age_prediction")[0].id == "ZZZ"
     assert host.plugin("replacer").overrides == ["task id 'SGC' of plugin 'tasks'",
                                                  "source 'vocalsound_age_prediction' (task AR) of plugin 'tasks'"]
+    dangling = types.ModuleType("dangling")  # an overriding plugin that fails gives the built-in back
+    dangling.llaso_register_tasks = hookimpl(registering(toy_task("SGC", "x", metric="bleu")))
+    host = loader.load(builtins, extra=[("dangling", dangling)], disabled=[], allow_override=["dangling"])
+    assert host.plugin("dangling").state == "failed" and host.tasks.entry("SGC").origin == "tasks"
+    assert host.source_of("vctk_gender_classification")[0].id == "SGC"
 
 
 def test_disable_by_name_or_package(builtins, monkeypatch):
