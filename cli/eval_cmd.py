@@ -39,6 +39,7 @@ def eval_command(
 ) -> None:
     """Evaluate a checkpoint: batched generation (resumable: re-run the same command after a crash),
     then extraction, judging and scoring as `llaso score`, and the report."""
+    from llaso_core.data.audio import AudioPolicy
     from llaso_core.evaluation.evaluate import (
         export_release as export,
         generate_predictions,
@@ -46,7 +47,6 @@ def eval_command(
         merge_shards,
         wait_for_ranks,
     )
-    from llaso_core.data.audio import AudioPolicy
     from llaso_core.evaluation.generate import GenerationOptions, Generator
     from llaso_core.evaluation.judging import JudgeOptions
     from llaso_core.evaluation.results import write_results
