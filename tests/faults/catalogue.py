@@ -181,6 +181,12 @@ def kept_after_bad_audio(tmp: Path, fx: Fixtures) -> None:
     assert any("unusable_audio_samples 1, altered_audio_clips 1" in p for p in problems(tmp))
 
 
+def trained_on_five(tmp: Path, fx: Fixtures) -> None:
+    stages = json.loads((tmp / "run" / "summary.json").read_text())
+    assert [s["samples"] for s in stages] == [5, 5]  # every good record trained on
+    assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
+
+
 def nothing_written(tmp: Path, fx: Fixtures) -> None:
     assert not (tmp / "out" / "predictions.jsonl").exists()
 
@@ -277,6 +283,11 @@ CASES: list[Case] = [
     Case("train-out-under-a-file", "train --out below an existing file", "refuses before training", "stderr",
          lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--out", str(a_file(tmp) / "run")],
          2, ("--out {tmp}/afile/run: cannot write there (Not a directory)",), kept=file_untouched),
+    Case("train-malformed-record", "one malformed record in the training set (default --bad-records skip)",
+         "trains on the others", "stderr (file, line, reason; a count)",
+         lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 2, b"{oops")), "--preset", "cpu", "--max-steps", "1",
+                          "--out", str(tmp / "run")], 0,
+         ("1 malformed record(s) left out", "{tmp}/data/train.jsonl: line 2: malformed JSON"), kept=trained_on_five),
     Case("train-bad-records-fail", "a malformed record with train --bad-records fail", "stops before training",
          "stderr, one line",
          lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 4, b"[1, 2]")), "--preset", "cpu",
