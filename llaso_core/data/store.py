@@ -74,16 +74,27 @@ def read_samples(path: str | os.PathLike[str], *, on_error: OnError = "raise",
         offset = 0
         for line_no, raw in enumerate(f, 1):
             start, offset = offset, offset + len(raw)
+            if line_no == 1:
+                raw = raw.removeprefix(UTF8_BOM)
             try:
-                sample = _parse_line(raw.removeprefix(UTF8_BOM) if line_no == 1 else raw, start)
+                if line_no == 1 and raw.strip() in (b"[", b"{"):
+                    raise _NotJsonLines(f"the file is one JSON document spread over lines (it starts with "
+                                        f"{raw.strip().decode()!r}), not JSON Lines (one sample object per line)")
+                sample = _parse_line(raw, start)
             except ValueError as exc:
                 if on_error == "raise":
                     raise StoreError(f"{path}:{line_no}: {exc}") from None
                 if skipped is not None:
                     skipped.append(SkippedRecord(path, line_no, str(exc), unit="line"))
+                if isinstance(exc, _NotJsonLines):
+                    return
                 continue
             if sample is not None:
                 yield sample
+
+
+class _NotJsonLines(ValueError):
+    """The file is not JSON Lines at all: nothing past line 1 is read."""
 
 
 def _parse_line(raw: bytes, offset: int) -> Sample | None:

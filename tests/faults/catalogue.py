@@ -235,6 +235,11 @@ CASES: list[Case] = [
          "leaves the line out, names the byte and its offset", "stderr (`bad record:`)",
          lambda tmp, fx: ["data", "inspect", str(corpus(tmp, fx, 1, b'{"id": "\xc3("}')), "--no-check-audio"],
          0, ("data: 5 samples", "train.jsonl: line 1: not valid UTF-8: byte 0xc3 at byte offset 8"), ("b'",)),
+    Case("jsonl-pretty-printed", "a JSON list spread over lines where JSON Lines are expected (train.jsonl)",
+         "says so once instead of a bad record per line", "stderr (`bad record:`)",
+         lambda tmp, fx: ["data", "inspect", str(corpus(tmp, fx, 1, b"[")), "--no-check-audio"],
+         0, ("train.jsonl: line 1: the file is one JSON document spread over lines (it starts with '['), not JSON "
+             "Lines",), ("line 2",)),
     # audio files: `llaso data inspect` names each (kind, path, sample id, reason)
     *(Case(f"audio-{kind}", f"a clip that is {words}", "counts the other clips, names this one",
            "stderr (`<kind>:`), `--json`: `audio.problems`",
