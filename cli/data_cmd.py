@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from llaso_cli.output import JSON_OPTION, console, err_console, fail, print_json
+from llaso_cli.output import JSON_OPTION, console, err_console, fail, print_json, writable_folder
 
 app = typer.Typer(help="Inspect, synthesise, convert and build datasets.", no_args_is_help=True)
 
@@ -24,19 +25,20 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
                     check_audio: bool = typer.Option(True, "--check-audio/--no-check-audio",
                                                      help="Read every audio header (durations, problems)."),
                     as_json: bool = JSON_OPTION) -> None:
-    """Counts per task/modality/source/split, durations, label distribution, and problems found."""
+    """Counts per task/modality/source/split, durations, label distribution, and problems found:
+    malformed records and unreadable files (the rest is still counted), and unusable audio."""
     from llaso_core.data.inspect import inspect_samples, open_dataset
-    from llaso_core.data.store import StoreError
 
     try:
-        samples, root, unknown = open_dataset(path)
-    except (FileNotFoundError, StoreError, ValueError) as exc:
+        dataset = open_dataset(path)
+    except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     with _bar() as bar:
         task = bar.add_task("checking audio", total=None)
-        report = inspect_samples(samples, root, check_audio=check_audio,
+        report = inspect_samples(dataset.samples, dataset.root, check_audio=check_audio,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
-    report["unmapped_files"] = unknown
+    report["unmapped_files"] = unknown = dataset.unmapped
+    report["bad_records"] = [s.to_dict() for s in dataset.skipped]
     if as_json:
         print_json(report)
         return
@@ -59,6 +61,8 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
                               f"{problem['detail']}", highlight=False)
     for item in unknown:
         err_console.print(f"[yellow]not mapped:[/] {item['path']}: {item['reason']}", highlight=False)
+    for skipped in dataset.skipped:
+        err_console.print(f"[yellow]bad record:[/] {escape(skipped.message)}", highlight=False)
 
 
 @app.command("synth")
@@ -73,6 +77,7 @@ def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for 
     from llaso_core.data.synth.corpus import RecipeError, synthesize_corpus
     from llaso_core.registry import UnknownNameError
 
+    writable_folder(out)
     with _bar() as bar:
         task = bar.add_task("synthesising", total=None)
 
@@ -106,15 +111,17 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
 
     if to not in ("llaso", "unified", "hf"):
         fail(f"unknown --to {to!r}; use llaso, unified or hf")
+    writable_folder(out)
     try:
-        samples, root, unknown = open_dataset(source)
+        dataset = open_dataset(source)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    samples = dataset.samples
     if to == "llaso":
         to_llaso_files(samples, out, by_modality=by_modality)
     elif to == "hf":
         try:
-            save_hf(samples, root, out)
+            save_hf(samples, dataset.root, out)
         except HFDataError as exc:
             fail(str(exc))
     else:
@@ -122,8 +129,10 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
         for split in ("train", "eval"):
             write_samples(out / f"{split}.jsonl", [s for s in samples if s.split == split])
     console.print(f"converted {len(samples)} samples to {to} in {out}")
-    for item in unknown:
+    for item in dataset.unmapped:
         err_console.print(f"[yellow]not converted:[/] {item['path']}: {item['reason']}", highlight=False)
+    for skipped in dataset.skipped:
+        err_console.print(f"[yellow]not converted:[/] {escape(skipped.message)}", highlight=False)
 
 
 @app.command("adapters")
@@ -160,6 +169,7 @@ def build_command(spec: Path = typer.Argument(..., help="A build spec (.json or 
         build_spec = BuildSpec.from_file(spec)
     except (BuildError, OSError, ValueError) as exc:
         fail(str(exc) if str(spec) in str(exc) else f"{spec}: {exc}")
+    writable_folder(out)
     with _bar() as bar:
         task = bar.add_task("building", total=None)
 

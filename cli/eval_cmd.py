@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from llaso_cli.output import console, err_console, fail
+from llaso_cli.output import console, err_console, fail, writable_folder
 from llaso_cli.score_cmd import _print_summary
 from llaso_core.metrics.base import Protocol
 
@@ -29,15 +29,21 @@ def eval_command(
     judge_model: str = typer.Option("gpt-4o-mini", "--judge-model", help="Judge model name."),
     judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", envvar="LLASO_JUDGE_BASE_URL",
                                                  help="Base URL of an OpenAI-compatible API."),
+    bad_records: str = typer.Option("skip", "--bad-records", help="Malformed data records: skip (named in the "
+                                    "results' problems and left out) or fail (stop at the first)."),
+    long_audio: str = typer.Option("truncate", "--long-audio", help="Clips over 30 s: truncate (cut to the first "
+                                   "30 s, noted per sample) or skip (no prediction, named as too_long)."),
     export_release: Optional[Path] = typer.Option(None, "--export-release", help="Also write the predictions in "
                                                   "the LLaSO release layout here."),
     name: Optional[str] = typer.Option(None, "--name", help="System name in results and report."),
 ) -> None:
     """Evaluate a checkpoint: batched generation (resumable: re-run the same command after a crash),
     then extraction, judging and scoring as `llaso score`, and the report."""
+    from llaso_core.data.audio import AudioPolicy
     from llaso_core.evaluation.evaluate import (
         export_release as export,
         generate_predictions,
+        input_problems,
         merge_shards,
         wait_for_ranks,
     )
@@ -54,11 +60,15 @@ def eval_command(
 
     if judge not in ("openai", "none"):
         fail(f"unknown --judge {judge!r}; use openai or none")
+    if bad_records not in ("skip", "fail") or long_audio not in ("truncate", "skip"):
+        fail(f"unknown --bad-records {bad_records!r} or --long-audio {long_audio!r}; use skip/fail and truncate/skip")
+    writable_folder(out)
     host = get_host()
     try:
         config = cpu_default(data=str(data) if data else None, tasks=tuple(tasks.split(",")),
-                             modalities=tuple(modalities.split(",")))
-        samples, root = load_samples(config, host, split=split,
+                             modalities=tuple(modalities.split(",")), bad_records=bad_records)
+        skipped: list = []
+        samples, root = load_samples(config, host, split=split, skipped=skipped,
                                      announce=lambda m: err_console.print(m, highlight=False))
         lsm = LSLM.from_pretrained(model, host)
     except (DataError, UnknownNameError, FileNotFoundError, ValueError) as exc:
@@ -71,17 +81,18 @@ def eval_command(
     with Progress(TextColumn("[bold]generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err_console) as bar:
         task = bar.add_task("", total=len(samples))
-        path, audio = generate_predictions(generator, samples, root, out, host,
-                                           options=GenerationOptions(batch_size=batch_size),
-                                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+        path, _ = generate_predictions(generator, samples, root, out, host,
+                                       options=GenerationOptions(batch_size=batch_size),
+                                       audio_policy=AudioPolicy(on_long=long_audio),
+                                       progress=lambda done, total: bar.update(task, completed=done, total=total))
     if not wait_for_ranks():
         return  # rank 0 merges the shards and scores
     if path.name != "predictions.jsonl":
         path = merge_shards(out)
-    if audio.problem_total:
-        err_console.print(f"[yellow]{audio.problem_total} sample(s) had unusable audio (no prediction)[/]")
+    inputs = input_problems(path, skipped)
     run = score([path], host, protocol=protocol, format="llaso",
                 judge=JudgeOptions(backend=judge, model=judge_model, base_url=judge_base_url))
+    run.problems[:0] = [f"inputs: {', '.join(f'{k} {v}' for k, v in inputs['counts'].items())}", *inputs["lines"]]
     resolved = model.resolve()  # runs/x/instruct/final -> "x/instruct"; any other folder -> its name
     system = name or (f"{resolved.parents[1].name}/{resolved.parent.name}" if resolved.name == "final"
                       else resolved.name)

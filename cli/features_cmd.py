@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from llaso_cli.output import console, err_console, fail
+from llaso_cli.output import console, err_console, fail, writable_folder
 
 app = typer.Typer(help="Frozen-encoder feature caches (train on cached frames instead of audio).",
                   no_args_is_help=True)
@@ -49,6 +49,7 @@ def features_cache(
 
     if not data.is_dir():
         fail(f"--data {data} is not a folder")
+    writable_folder(out)
     if length_mode not in (None, "trim", "pad30"):
         fail(f"unknown --length-mode {length_mode!r}; use trim or pad30")
     if device is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -24,3 +26,24 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error (no traceback) and exit."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def writable_folder(path: Path, option: str = "--out") -> Path:
+    """Create ``path`` if needed and check a file can be written there, before any work starts;
+    otherwise a one-line error naming the option and the place (exit 2)."""
+    if path.exists() and not path.is_dir():
+        fail(f"{option} {path}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        fail(f"{option} {path}: cannot write there ({exc.strerror or exc})")
+    return path
+
+
+def existing_path(path: Path, option: str) -> Path:
+    """A one-line error (exit 2) unless ``path`` exists."""
+    if not path.exists():
+        fail(f"{option} {path}: no such file or folder")
+    return path

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from llaso_cli.output import console, err_console, fail
+from llaso_cli.output import console, err_console, fail, writable_folder
 from llaso_core.evaluation.judging import JudgeOptions, default_cache_path
 from llaso_core.evaluation.predictions import PredictionFileError
 from llaso_core.evaluation.results import write_results
@@ -41,6 +41,7 @@ def score_command(
         fail(f"unknown --format {format!r}; use llaso-release, llaso or auto")
     if judge not in ("openai", "none"):
         fail(f"unknown --judge {judge!r}; use openai or none")
+    writable_folder(out)
     options = JudgeOptions(backend=judge, model=judge_model, base_url=judge_base_url,
                            concurrency=judge_concurrency, cache_path=judge_cache or default_cache_path(),
                            retry_failed=retry_failed)

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from llaso_cli.output import console, err_console, fail
+from llaso_cli.output import console, err_console, existing_path, fail, writable_folder
 
 STAGES = {"align": ("align",), "instruct": ("instruct",), "both": ("align", "instruct")}
 
@@ -38,6 +38,8 @@ def train_command(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop each stage after N steps."),
     backend: Optional[str] = typer.Option(None, "--backend", help="auto, torch or deepspeed."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    bad_records: Optional[str] = typer.Option(None, "--bad-records", help="Malformed data records: skip (named "
+                                              "on stderr and left out; the default) or fail (stop at the first)."),
     feature_cache: Optional[Path] = typer.Option(None, "--feature-cache", help="Train on a frozen encoder's cached "
                                                  "frames (see `llaso features cache`); clips not cached yet are "
                                                  "encoded once."),
@@ -53,6 +55,11 @@ def train_command(
     preset = preset or ("cpu" if data is None else "paper")
     if preset not in ("cpu", "paper"):
         fail(f"unknown --preset {preset!r}; use cpu or paper")
+    if bad_records not in (None, "skip", "fail"):
+        fail(f"unknown --bad-records {bad_records!r}; use skip or fail")
+    if data is not None:
+        existing_path(data, "--data")
+    writable_folder(out)
     if config_file is not None:
         try:
             config = TrainConfig.load(config_file)
@@ -72,7 +79,7 @@ def train_command(
         instruct = attrs.evolve(instruct, trainable=parts)
     if max_steps:
         instruct, align = attrs.evolve(instruct, max_steps=max_steps), attrs.evolve(align, max_steps=max_steps)
-    overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed,
+    overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed, "bad_records": bad_records,
                  "feature_cache": str(feature_cache) if feature_cache else None}
     config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, align=align,
                           instruct=instruct, tasks=tuple(tasks.split(",")), modalities=tuple(modalities.split(",")),

@@ -41,16 +41,31 @@ class Registry(Generic[T]):
         self.spec_type = spec_type
         self._entries: dict[str, Entry[T]] = {}
 
-    def add(self, spec: T, origin: str) -> None:
+    def check(self, spec: T) -> None:
+        """Raise TypeError/ValueError/SpecError if ``spec`` is not a valid spec of this kind."""
         if not isinstance(spec, self.spec_type):
             raise TypeError(f"{self.kind}: expected a {self.spec_type.__name__}, got {type(spec).__name__}")
         attrs.validate(spec)
+
+    def add(self, spec: T, origin: str, *, replace: bool = False) -> Entry[T] | None:
+        """Register ``spec``; an id already there raises DuplicateError unless ``replace``, which
+        drops the old entry (the new one goes last) and returns it."""
+        self.check(spec)
         key = spec.id.lower()
+        if replace:
+            old = self._entries.pop(key, None)
+            self._entries[key] = Entry(spec.id, spec, origin)
+            return old
         if key in self._entries:
             first = self._entries[key]
             raise DuplicateError(f"{self.singular} id {spec.id!r} registered twice: "
                                  f"by plugin {first.origin!r} and by plugin {origin!r}")
         self._entries[key] = Entry(spec.id, spec, origin)
+        return None
+
+    def restore(self, entry: Entry[T]) -> None:
+        """Put back an entry ``add(..., replace=True)`` displaced."""
+        self._entries[entry.id.lower()] = entry
 
     def remove(self, id: str) -> None:
         self._entries.pop(id.lower(), None)

@@ -14,7 +14,7 @@ Bad files never surface as a stray soundfile exception. Each is classified as an
               than the file holds; a stream that decodes to fewer frames than its header says)
 ``empty``     a 0-byte file, no frames, shorter than ``min_seconds``, or all samples zero
 ``too_long``  longer than ``max_seconds`` while ``on_long="skip"``
-``invalid``   NaN or infinite samples
+``invalid``   NaN or infinite samples (found by header scans too, for float-sample files)
 
 With ``on_problem="raise"`` an :class:`AudioError` naming the path and the sample id is raised for
 every problem, ``too_long`` included, so in that mode :func:`load_audio` never returns None. With
@@ -45,7 +45,7 @@ import torch
 
 __all__ = [
     "PROBLEM_KINDS", "AudioClip", "AudioError", "AudioPolicy", "AudioProblem", "AudioReport",
-    "load_audio", "resample", "save_wav", "validate_audio",
+    "load_audio", "load_clip", "resample", "save_wav", "validate_audio",
 ]
 
 ProblemKind = Literal["missing", "corrupt", "empty", "too_long", "invalid"]
@@ -128,6 +128,16 @@ class AudioClip:
     def num_samples(self) -> int:
         return int(self.samples.shape[-1])
 
+    @property
+    def alteration(self) -> str | None:
+        """How this piece differs from the source file, in words (None when it is all of it)."""
+        if self.chunk is not None:
+            return (f"chunk {self.chunk} ({self.start_seconds:.1f}-{self.start_seconds + self.seconds:.1f} s "
+                    f"of {self.original_seconds:.1f} s)" + (", audio after it dropped" if self.truncated else ""))
+        if self.truncated:
+            return f"cut from {self.original_seconds:.1f} s to {self.seconds:.1f} s"
+        return None
+
 
 @attrs.frozen
 class AudioProblem:
@@ -172,7 +182,8 @@ class AudioReport:
     """Counts of what happened to the files a loader or scan touched. Thread-safe to record into.
 
     ``problems`` lists the first ``max_listed`` problems in the order recorded; ``problem_counts``
-    counts every one per kind. ``truncated`` / ``chunked`` / ``skipped_long`` count files (a file
+    counts every one per kind; ``altered`` lists the first ``max_listed`` files cut or chunked by the
+    length policy (path, sample id, what was done) when the loader names them. ``truncated`` / ``chunked`` / ``skipped_long`` count files (a file
     split into several chunks counts once in ``chunked``; ``clips`` counts the pieces).
     Reports from workers combine with :meth:`merge`; they pickle (the lock is recreated).
     """
@@ -190,6 +201,7 @@ class AudioReport:
         self.seconds = 0.0
         self.problem_counts: dict[str, int] = dict.fromkeys(PROBLEM_KINDS, 0)
         self.problems: list[AudioProblem] = []
+        self.altered: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     # recording
@@ -203,8 +215,11 @@ class AudioReport:
                 self.problems.append(problem)
 
     def record_loaded(self, original_seconds: float, *, clips: int = 1, truncated: bool = False,
-                      chunked: bool = False) -> None:
+                      chunked: bool = False, path: str | None = None, sample_id: str | None = None,
+                      detail: str | None = None) -> None:
         with self._lock:
+            if detail is not None and (truncated or chunked) and len(self.altered) < self.max_listed:
+                self.altered.append({"path": path, "sample_id": sample_id, "detail": detail})
             self.files += 1
             self.loaded += 1
             self.clips += clips
@@ -237,6 +252,7 @@ class AudioReport:
                     out.problem_counts[kind] = out.problem_counts.get(kind, 0) + count
                 room = out.max_listed - len(out.problems)
                 out.problems.extend(report.problems[:max(room, 0)])
+                out.altered.extend(report.altered[:max(out.max_listed - len(out.altered), 0)])
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -249,6 +265,7 @@ class AudioReport:
                 "problems_by_kind": dict(self.problem_counts),
                 "problems": [p.to_dict() for p in self.problems],
                 "unlisted_problems": sum(self.problem_counts.values()) - len(self.problems),
+                "altered": list(self.altered),
             }
 
     def __getstate__(self) -> dict[str, Any]:
@@ -427,15 +444,6 @@ def _plan(frames: int, rate: int, policy: AudioPolicy) -> _Plan:
 
 
 # -- loading -------------------------------------------------------------------------------------
-def _handle(problem: _Problem, path: str, sample_id: str | None, policy: AudioPolicy,
-            report: AudioReport | None) -> None:
-    full = AudioProblem(problem.kind, path, sample_id, problem.detail)
-    if report is not None:
-        report.record_problem(full)
-    if policy.on_problem == "raise":
-        raise AudioError(full)
-
-
 def load_audio(path: PathLike, policy: AudioPolicy | None = None, *, sample_id: str | None = None,
                report: AudioReport | None = None) -> AudioClip | list[AudioClip] | None:
     """Decode ``path`` under ``policy`` (default :class:`AudioPolicy()`).
@@ -445,15 +453,35 @@ def load_audio(path: PathLike, policy: AudioPolicy | None = None, *, sample_id: 
     :class:`AudioError` under ``on_problem="raise"``.
     """
     policy = policy or AudioPolicy()
+    outcome = load_clip(path, policy, sample_id=sample_id, report=report)
+    if isinstance(outcome, AudioProblem):
+        if policy.on_problem == "raise":
+            raise AudioError(outcome)
+        return None
+    return outcome
+
+
+def load_clip(path: PathLike, policy: AudioPolicy | None = None, *, sample_id: str | None = None,
+              report: AudioReport | None = None) -> AudioClip | list[AudioClip] | AudioProblem:
+    """Load and validate one clip: the clip (a list of them under ``on_long="chunk"``), or the
+    :class:`AudioProblem` (kind, path, sample id, reason) that makes it unusable. Never raises for a
+    bad file, whatever ``policy.on_problem``; records the outcome in ``report`` when given (a clip
+    the length policy cut or chunked is listed in ``report.altered``). ``clip.alteration`` says
+    what the length policy did to it."""
+    policy = policy or AudioPolicy()
     path = os.fspath(path)
     try:
         clips, plan, original = _load(path, policy)
     except _Problem as problem:
-        _handle(problem, path, sample_id, policy, report)
-        return None
+        found = AudioProblem(problem.kind, path, sample_id, problem.detail)
+        if report is not None:
+            report.record_problem(found)
+        return found
     if report is not None:
+        altered = "; ".join(a for a in (c.alteration for c in clips) if a) if len(clips) > 1 else clips[0].alteration
         report.record_loaded(original, clips=len(clips), truncated=plan.truncated,
-                             chunked=len(plan.pieces) > 1)
+                             chunked=len(plan.pieces) > 1, path=path, sample_id=sample_id,
+                             detail=f"split into {len(clips)} chunks" if len(clips) > 1 else altered)
     return clips if policy.on_long == "chunk" else clips[0]
 
 
@@ -500,6 +528,19 @@ def _load(path: str, policy: AudioPolicy) -> tuple[list[AudioClip], _Plan, float
 
 
 # -- scanning ------------------------------------------------------------------------------------
+_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
+
+
+def _nonfinite(fh: sf.SoundFile, block: int = 1 << 16) -> int:
+    """NaN/infinite values in a float-sample file, read in blocks; leaves the file at its start."""
+    fh.seek(0)
+    bad = 0
+    for data in fh.blocks(blocksize=block, dtype="float32", always_2d=True):
+        bad += int(data.size - np.count_nonzero(np.isfinite(data)))
+    fh.seek(0)
+    return bad
+
+
 def _inspect(path: str, sample_id: str | None, policy: AudioPolicy, deep: bool,
              ) -> AudioProblem | tuple[float, int, bool, bool]:
     """One file's outcome for :func:`validate_audio`: a problem or (seconds, clips, trunc, chunked)."""
@@ -517,6 +558,10 @@ def _inspect(path: str, sample_id: str | None, policy: AudioPolicy, deep: bool,
         try:
             with sf.SoundFile(path) as fh:
                 frames, rate = fh.frames, fh.samplerate
+                if frames > 0 and fh.subtype in _FLOAT_SUBTYPES:  # only float samples can be NaN/inf
+                    bad = _nonfinite(fh)
+                    if bad:
+                        raise _Problem("invalid", f"{bad} NaN/infinite sample(s)")
                 if frames > 0:  # tail probe: a stream cut short (FLAC, MP3) fails to seek there
                     try:
                         fh.seek(frames - 1)

@@ -6,30 +6,53 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import attrs
+
 from llaso_core.data.audio import AudioPolicy, validate_audio
+from llaso_core.data.release import OnError, SkippedRecord
 from llaso_core.data.sample import Sample
 
 DURATION_BINS = (0, 1, 2, 5, 10, 20, 30, float("inf"))
+UNMAPPED = "no registered task owns this file's stem"
 
 
-def open_dataset(path: Path, host=None) -> tuple[list[Sample], Path, list[dict[str, str]]]:
-    """Samples under ``path`` (a unified ``.jsonl``, a folder with ``train.jsonl``/``eval.jsonl``, or a
-    LLaSO release folder), the folder audio paths are relative to, and files that could not be mapped."""
-    from llaso_core.data.release import load_release
+@attrs.frozen
+class Dataset:
+    """What :func:`open_dataset` read: the samples, the folder their audio paths are relative to,
+    files no task owns (``unmapped``: path and reason) and the records left out (``skipped``)."""
+
+    samples: list[Sample]
+    root: Path
+    unmapped: list[dict[str, str]]
+    skipped: list[SkippedRecord]
+
+
+def open_dataset(path: Path, host=None, on_error: OnError = "skip") -> Dataset:
+    """The samples under ``path`` (a unified ``.jsonl``, a folder with ``train.jsonl``/``eval.jsonl``,
+    a LLaSO release folder or one release ``.json`` file). Under ``on_error="skip"`` a malformed
+    record, or a file that cannot be read past some point, is listed in ``skipped`` and every other
+    record is kept."""
+    from llaso_core.data.release import iter_file, load_release, map_file
     from llaso_core.data.store import read_samples
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
+    skipped: list[SkippedRecord] = []
+    if path.is_file() and path.suffix == ".json":
+        file = map_file(path, path.parent, host=host)
+        if file is None:
+            return Dataset([], path.parent, [{"path": str(path), "reason": UNMAPPED}], [])
+        return Dataset(list(iter_file(file, on_error=on_error, skipped=skipped)), path.parent, [], skipped)
     if path.is_file():
-        return list(read_samples(path)), path.parent, []
+        return Dataset(list(read_samples(path, on_error=on_error, skipped=skipped)), path.parent, [], skipped)
     unified = [path / f"{split}.jsonl" for split in ("train", "eval") if (path / f"{split}.jsonl").exists()]
     if unified:
-        return [s for f in unified for s in read_samples(f)], path, []
-    result = load_release(path, host=host, on_error="skip")
-    unknown = [{"path": str(u), "reason": "no registered task owns this file's stem"} for u in result.unknown]
-    unknown += [{"path": str(s.path), "reason": f"sample {s.index}: {s.reason}"} for s in result.skipped]
-    return list(result.samples), path, unknown
+        samples = [s for f in unified for s in read_samples(f, on_error=on_error, skipped=skipped)]
+        return Dataset(samples, path, [], skipped)
+    result = load_release(path, host=host, on_error=on_error)
+    unmapped = [{"path": str(u), "reason": UNMAPPED} for u in result.unknown]
+    return Dataset(list(result.samples), path, unmapped, result.skipped)
 
 
 def inspect_samples(samples: Iterable[Sample], root: Path, *, host=None, check_audio: bool = True,

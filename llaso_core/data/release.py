@@ -46,25 +46,33 @@ class ReleaseError(ValueError):
 
 
 class ReleaseRecordError(ReleaseError):
-    """One record is malformed: ``path`` and ``index`` say which."""
+    """One record is malformed: ``path`` and ``index`` say which. ``fatal``: the file cannot be
+    read past it (broken JSON, not UTF-8, unreadable)."""
 
-    def __init__(self, path: Path, index: int, reason: str) -> None:
+    def __init__(self, path: Path, index: int, reason: str, fatal: bool = False) -> None:
         super().__init__(f"{path}: sample {index}: {reason}")
         self.path = path
         self.index = index
         self.reason = reason
+        self.fatal = fatal
 
 
 @attrs.frozen
 class SkippedRecord:
-    """A malformed record left out under ``on_error="skip"``."""
+    """A malformed record left out under ``on_error="skip"``: ``index`` counts records from 0
+    (``unit="sample"``, release files) or lines from 1 (``unit="line"``, JSON Lines files)."""
 
     path: Path
     index: int
     reason: str
+    unit: str = "sample"
+
+    @property
+    def message(self) -> str:
+        return f"{self.path}: {self.unit} {self.index}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "index": self.index, "reason": self.reason}
+        return {"path": str(self.path), "index": self.index, "unit": self.unit, "reason": self.reason}
 
 
 @attrs.frozen
@@ -197,7 +205,7 @@ def scan_release(root: str | os.PathLike[str], *, host: Any = None, default_spli
     no task in its name and is otherwise reported as unknown)."""
     root = Path(root)
     if not root.is_dir():
-        raise ReleaseError(f"{root}: not a folder")
+        raise ReleaseError(f"{root}: not a folder" + ("" if root.exists() else " (no such file or folder)"))
     excluded = set(exclude)
     host = _host(host)
     files: list[ReleaseFile] = []
@@ -215,19 +223,53 @@ def scan_release(root: str | os.PathLike[str], *, host: Any = None, default_spli
 
 # -- reading records ----------------------------------------------------------------------------
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def first_invalid_utf8(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> tuple[int, int] | None:
+    """(byte offset, byte value) of the first byte of ``path`` that is not valid UTF-8, or None."""
+    offset, carry = 0, b""
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+                offset, carry = offset + len(data), b""
+            except UnicodeDecodeError as exc:
+                if exc.end == len(data) and exc.reason == "unexpected end of data":  # a character split by the chunk
+                    offset, carry = offset + exc.start, data[exc.start:]
+                    continue
+                return offset + exc.start, data[exc.start]
+    return (offset, carry[0]) if carry else None
+
+
+def utf8_problem(path: str | os.PathLike[str]) -> str | None:
+    """"not valid UTF-8: byte 0xff at byte offset 17" for a file that is not UTF-8, else None."""
+    found = first_invalid_utf8(path)
+    return None if found is None else f"not valid UTF-8: byte 0x{found[1]:02x} at byte offset {found[0]}"
+
+
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
-    """(index, record) of a JSON list, one JSON object, or JSON Lines, streamed with ijson."""
+    """(index, record) of a JSON list, one JSON object, or JSON Lines, streamed with ijson (a
+    UTF-8 byte-order mark is skipped). A file that cannot be parsed further raises
+    ``ReleaseRecordError`` naming the record where reading stopped and the problem in words."""
     import ijson
 
     path = Path(path)
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise ReleaseRecordError(path, 0, f"cannot open: {exc.strerror or exc}", fatal=True) from None
+    with f:
+        start = 3 if f.read(3) == UTF8_BOM else 0
+        f.seek(start)
         first = b""
         while True:
             chunk = f.read(1)
             if not chunk or not chunk.isspace():
                 first = chunk
                 break
-        f.seek(0)
+        f.seek(start)
         if not first:
             return
         items = (ijson.items(f, "item", use_float=True) if first == b"["
@@ -237,8 +279,17 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
             for record in items:
                 yield index, record
                 index += 1
-        except ijson.JSONError as exc:
-            raise ReleaseError(f"{path}: malformed JSON in or after sample {index}: {exc}") from None
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            reason = utf8_problem(path) or f"malformed JSON: {_json_error_text(exc)}"
+            raise ReleaseRecordError(path, index, f"{reason}; the rest of the file cannot be read", fatal=True) from None
+
+
+def _json_error_text(exc: BaseException) -> str:
+    """ijson's C backend reports bytes with a caret drawing; keep its first line, as text."""
+    text = exc.args[0] if exc.args else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__
 
 
 def record_to_sample(record: Any, file: ReleaseFile, index: int,
@@ -252,6 +303,9 @@ def record_to_sample(record: Any, file: ReleaseFile, index: int,
         raise bad(f"not a JSON object but {type(record).__name__}")
     turns = record.get("conversations")
     if not isinstance(turns, list):
+        if index == 0 and "conversations" not in record and any(_holds_records(v) for v in record.values()):
+            raise bad(f"the file holds a top-level JSON object (keys: {', '.join(map(str, list(record)[:5]))}), "
+                      "not a list of records; a release file is a JSON list of records (or one record per line)")
         raise bad("no 'conversations' list")
     if (len(turns) == 2 and isinstance(turns[0], dict) and isinstance(turns[1], dict)
             and turns[0].get("from") == "human" and turns[1].get("from") == "gpt"):
@@ -267,10 +321,10 @@ def record_to_sample(record: Any, file: ReleaseFile, index: int,
     human, target = turns[h].get("value"), turns[g].get("value")
     if not isinstance(human, str):
         raise bad("the human turn has no text 'value'")
-    if isinstance(target, (int, float)) and not isinstance(target, bool):
-        target = str(target)
+    if _is_number(target) and file.task.label_set(file.source.label_set).kind == "numeric":
+        target = str(target)  # a numeric task's answer may be a JSON number; for any other task it is refused
     if not isinstance(target, str):
-        raise bad("the gpt turn has no text 'value'")
+        raise bad(not_text("the gpt turn's 'value'", target))
     voice = record.get("voice", [])
     voice = [voice] if isinstance(voice, str) else voice
     if not isinstance(voice, list):
@@ -329,14 +383,39 @@ def iter_file(file: ReleaseFile, *, on_error: OnError = "raise",
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     turn_cache: dict[tuple[str, int], Query] = {}
-    for index, record in iter_records(file.path):
+    records = iter_records(file.path)
+    while True:
         try:
+            index, record = next(records)
             yield record_to_sample(record, file, index, turn_cache)
+        except StopIteration:
+            return
         except ReleaseRecordError as exc:
             if on_error == "raise":
                 raise
             if skipped is not None:
-                skipped.append(SkippedRecord(file.path, index, exc.reason))
+                skipped.append(SkippedRecord(file.path, exc.index, exc.reason))
+            if exc.fatal:
+                return
+
+
+def _holds_records(value: Any) -> bool:
+    """An object, or a non-empty list of objects: what a wrapper around the records would hold."""
+    return isinstance(value, dict) or (isinstance(value, list) and bool(value)
+                                       and all(isinstance(v, dict) for v in value))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def not_text(what: str, value: Any) -> str:
+    """Why a value that must be text is not: a number is named as one (it is not taken as a label)."""
+    if value is None:
+        return f"{what} is missing"
+    if _is_number(value):
+        return f"{what} is the number {value!r}, not text (write it as {json.dumps(str(value))} if that is the answer)"
+    return f"{what} is a JSON {type(value).__name__}, not text"
 
 
 def load_release(root: str | os.PathLike[str], *, host: Any = None, on_error: OnError = "raise",

@@ -13,7 +13,9 @@ import os
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from .release import MODALITY_FOLDERS, ReleaseResult, dump_json, load_release
+from .release import (
+    MODALITY_FOLDERS, UTF8_BOM, OnError, ReleaseResult, SkippedRecord, dump_json, load_release, not_text,
+)
 from .sample import Sample, Split
 
 #: Sample split -> the release's file-name suffix.
@@ -51,27 +53,67 @@ def write_samples(path: str | os.PathLike[str], samples: Iterable[Sample]) -> in
     return count
 
 
-def read_samples(path: str | os.PathLike[str]) -> Iterator[Sample]:
-    """Samples of a JSON Lines file, one at a time; blank lines are ignored."""
+def read_samples(path: str | os.PathLike[str], *, on_error: OnError = "raise",
+                 skipped: list[SkippedRecord] | None = None) -> Iterator[Sample]:
+    """Samples of a JSON Lines file, one at a time; blank lines and a UTF-8 byte-order mark are
+    ignored. A bad line raises ``StoreError`` naming file and line, or under ``on_error="skip"`` is
+    appended to ``skipped`` (``unit="line"``) and left out."""
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     path = Path(path)
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, "rb")
     except OSError as exc:
-        raise StoreError(f"{path}: cannot open: {exc.strerror}") from None
+        problem = SkippedRecord(path, 0, f"cannot open: {exc.strerror or exc}", unit="line")
+        if on_error == "raise":
+            raise StoreError(f"{path}: {problem.reason}") from None
+        if skipped is not None:
+            skipped.append(problem)
+        return
     with f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+        offset = 0
+        for line_no, raw in enumerate(f, 1):
+            start, offset = offset, offset + len(raw)
+            if line_no == 1:
+                raw = raw.removeprefix(UTF8_BOM)
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise StoreError(f"{path}:{line_no}: malformed JSON: {exc.msg} (column {exc.colno})") from None
-            if not isinstance(data, dict):
-                raise StoreError(f"{path}:{line_no}: expected a JSON object, got {type(data).__name__}")
-            try:
-                yield Sample.from_dict(data)
+                if line_no == 1 and raw.strip() in (b"[", b"{"):
+                    raise _NotJsonLines(f"the file is one JSON document spread over lines (it starts with "
+                                        f"{raw.strip().decode()!r}), not JSON Lines (one sample object per line)")
+                sample = _parse_line(raw, start)
             except ValueError as exc:
-                raise StoreError(f"{path}:{line_no}: {exc}") from None
+                if on_error == "raise":
+                    raise StoreError(f"{path}:{line_no}: {exc}") from None
+                if skipped is not None:
+                    skipped.append(SkippedRecord(path, line_no, str(exc), unit="line"))
+                if isinstance(exc, _NotJsonLines):
+                    return
+                continue
+            if sample is not None:
+                yield sample
+
+
+class _NotJsonLines(ValueError):
+    """The file is not JSON Lines at all: nothing past line 1 is read."""
+
+
+def _parse_line(raw: bytes, offset: int) -> Sample | None:
+    """One JSON Lines line as a sample (None for a blank line); ValueError says what is wrong."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at byte offset {offset + exc.start}") from None
+    if not line.strip():
+        return None
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    if "target" in data and not isinstance(data["target"], str):
+        raise ValueError(not_text("'target'", data["target"]))
+    return Sample.from_dict(data)
 
 
 def llaso_record(sample: Sample, *, with_id: bool = True) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from llaso_core import distributed
-from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
+from llaso_core.data.audio import AudioPolicy, AudioProblem, AudioReport, load_clip
+from llaso_core.data.release import SkippedRecord
 from llaso_core.data.sample import Sample
 from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
 from llaso_core.loader import PluginHost
@@ -72,29 +73,37 @@ class PredictionWriter:
 
 def generate_predictions(generator: Generator, samples: list[Sample], root: Path, out: Path, host: PluginHost, *,
                          options: GenerationOptions = GenerationOptions(),
-                         progress: Callable[[int, int], None] | None = None) -> tuple[Path, AudioReport]:
-    """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun)."""
+                         progress: Callable[[int, int], None] | None = None,
+                         audio_policy: AudioPolicy = AudioPolicy()) -> tuple[Path, AudioReport]:
+    """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun).
+    A sample with unusable audio gets no prediction and an ``error`` naming the file and the
+    problem; one whose audio the length policy cut says so under ``audio_altered``."""
     rank, world = distributed.rank(), distributed.world_size()
     path = out / (PREDICTIONS if world == 1 else f"predictions.rank{rank}.jsonl")
     done = read_done(path)
     todo = [s for s in samples[rank::world] if s.id not in done]
-    report = AudioReport()
+    report = AudioReport(max_listed=sum(len(s.audio) for s in todo))
     writer = PredictionWriter(path)
     by_id = {s.id: s for s in todo}
-    requests, failed = [], []
+    requests, failed, altered = [], [], {}
     for s in todo:
-        waves = [load_audio(root / a.path, AudioPolicy(), sample_id=s.id, report=report) for a in s.audio]
-        if any(w is None for w in waves):
-            failed.append(prediction_row(s, None, error="audio could not be loaded"))
+        clips = [load_clip(root / a.path, audio_policy, sample_id=s.id, report=report) for a in s.audio]
+        problems = [c for c in clips if isinstance(c, AudioProblem)]
+        if problems:
+            failed.append(prediction_row(s, None, error="; ".join(p.message for p in problems)))
             continue
+        notes = [f"{c.path}: {c.alteration}" for c in clips if c.alteration]
+        if notes:
+            altered[s.id] = notes
         budget = host.tasks.get(s.task).max_new_tokens if s.task in host.tasks else 64
-        requests.append(Request(s.id, s.query, tuple(w.samples for w in waves), budget))
+        requests.append(Request(s.id, s.query, tuple(c.samples for c in clips), budget))
     writer.write(failed)
     total, finished = len(samples[rank::world]), len(done) + len(failed)
 
     def on_batch(batch: list[Request], texts: list[str]) -> None:
         nonlocal finished
-        writer.write(prediction_row(by_id[r.id], t) for r, t in zip(batch, texts))
+        writer.write({**prediction_row(by_id[r.id], t), **({"audio_altered": altered[r.id]} if r.id in altered else {})}
+                     for r, t in zip(batch, texts))
         finished += len(batch)
         if progress:
             progress(finished, total)
@@ -106,6 +115,18 @@ def generate_predictions(generator: Generator, samples: list[Sample], root: Path
     finally:
         writer.close()
     return path, report
+
+
+def input_problems(predictions: Path, skipped: list[SkippedRecord]) -> dict[str, Any]:
+    """What the run's inputs lost or changed, from ``predictions.jsonl`` (so a resumed run counts
+    earlier invocations too) and the malformed records left out: counts and one line per item."""
+    rows = read_done(predictions).values()
+    unusable = [f"sample {r['id']}: no prediction: {r['error']}" for r in rows if r.get("error")]
+    altered = [f"sample {r['id']}: audio {note}" for r in rows for note in r.get("audio_altered", ())]
+    bad = [f"record left out: {s.message}" for s in skipped]
+    return {"counts": {"unusable_audio_samples": len(unusable), "altered_audio_clips": len(altered),
+                       "malformed_records": len(bad)},
+            "lines": bad + unusable + altered}
 
 
 def wait_for_ranks() -> bool:

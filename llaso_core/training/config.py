@@ -56,6 +56,7 @@ class TrainConfig:
 
     out: str = "runs/llaso"
     data: str | None = None  # a folder of train.jsonl/eval.jsonl (unified) or LLaSO JSON; None = mini-corpus
+    bad_records: Literal["skip", "fail"] = "skip"  # malformed records: reported and left out, or stop the run
     tasks: tuple[str, ...] = ("all",)
     modalities: tuple[str, ...] = ("ta", "at", "pa")
     stages: tuple[Stage, ...] = ("align", "instruct")

@@ -12,6 +12,7 @@ import torch
 
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.audio import AudioPolicy, validate_audio
+from llaso_core.data.release import SkippedRecord
 from llaso_core.data.sample import Sample
 from llaso_core.distributed import shutdown_distributed
 from llaso_core.loader import PluginHost, get_host
@@ -27,9 +28,12 @@ def minicorpus_dir(config: TrainConfig) -> Path:
 
 
 def load_samples(config: TrainConfig, host: PluginHost, split: str = "train",
-                 announce: Callable[[str], None] = print) -> tuple[list[Sample], Path]:
+                 announce: Callable[[str], None] = print,
+                 skipped: list[SkippedRecord] | None = None) -> tuple[list[Sample], Path]:
     """The run's samples of ``split`` and the folder their audio paths are relative to. With no
-    ``data`` the offline mini-corpus is synthesised (once; cached)."""
+    ``data`` the offline mini-corpus is synthesised (once; cached). Malformed records follow
+    ``config.bad_records``: "skip" announces them, appends them to ``skipped`` and leaves them out;
+    "fail" raises on the first (naming file and record)."""
     from llaso_core.data.store import read_samples
 
     if config.data is None:
@@ -41,12 +45,24 @@ def load_samples(config: TrainConfig, host: PluginHost, split: str = "train",
     else:
         root = Path(config.data)
     unified = root / f"{split}.jsonl"
+    on_error = "raise" if config.bad_records == "fail" else "skip"
+    bad: list[SkippedRecord] = []
     if unified.exists():
-        samples = list(read_samples(unified))
+        samples = list(read_samples(unified, on_error=on_error, skipped=bad))
     else:
-        from llaso_core.data.release import load_release
+        from llaso_core.data.release import load_release, split_of
 
-        samples = [s for s in load_release(root, host=host) if s.split == split]
+        result = load_release(root, host=host, on_error=on_error)
+        samples = [s for s in result if s.split == split]
+        bad = [b for b in result.skipped if split_of(b.path, "train") == split]
+    if bad:
+        announce(f"{len(bad)} malformed record(s) left out (--bad-records fail stops instead):")
+        for record in bad[:5]:
+            announce(f"  {record.message}")
+        if len(bad) > 5:
+            announce(f"  ... and {len(bad) - 5} more")
+        if skipped is not None:
+            skipped.extend(bad)
     return select(samples, config, host), root
 
 

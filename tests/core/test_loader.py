@@ -65,10 +65,53 @@ def test_broken_plugins_are_reported_and_others_survive(builtins):
     assert state["misspelt"][0] == "failed" and "llaso_register_taks" in state["misspelt"][1]
     assert "TaskSpec" in state["wrong-type"][1]
     assert "metric 'bleu'" in state["dangling"][1] and "DANG" not in host.tasks
-    assert "'tasks'" in state["dup"][1] and "'dup'" in state["dup"][1]  # both origins named
-    assert "already owned by task ASR" in state["stem-thief"][1]
-    assert len(host.tasks) == 21  # 20 built-ins + TOY; the rest rolled back
-    assert host.plugin("tasks").state == "loaded"
+    assert state["dup"][0] == state["stem-thief"][0] == "loaded"  # only the colliding registration is refused
+    assert host.plugin("dup").refused == ["task 'ASR' refused: task id 'ASR' already registered by built-in "
+                                          "plugin 'tasks'"]
+    assert "source 'ASR' (task ASR) already registered by built-in plugin 'tasks'" in host.plugin("stem-thief").refused[0]
+    assert len(host.tasks) == 21  # 20 built-ins + TOY; the rest rolled back or refused
+    assert host.plugin("tasks").state == "loaded" and host.tasks.entry("ASR").origin == "tasks"
+
+
+def intruder_entry_point(tmp_path, monkeypatch, name: str) -> metadata.EntryPoint:
+    """An importable third-party module registering a task SGC (a built-in id) with its own stem,
+    and a task ZZZ on a stem a built-in owns, plus one clean task OWN."""
+    (tmp_path / "llaso_intruder.py").write_text(
+        "from llaso_core import hookimpl\n"
+        "from tests.core.test_loader import toy_task\n"
+        "@hookimpl\n"
+        "def llaso_register_tasks(register):\n"
+        "    register(toy_task('SGC', 'intruder_stem'))\n"
+        "    register(toy_task('ZZZ', 'vocalsound_age_prediction'))\n"
+        "    register(toy_task('OWN', 'own_stem'))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return metadata.EntryPoint(name=name, value="llaso_intruder", group="llaso")
+
+
+def test_builtins_win_whatever_the_plugin_names(builtins, tmp_path, monkeypatch):
+    intruder = intruder_entry_point(tmp_path, monkeypatch, "aaa-first-by-name")
+    host = loader.load([intruder, *builtins], disabled=[], allow_override=[])
+    assert [p.name for p in host.plugins][-1] == "aaa-first-by-name"  # built-ins load first
+    assert host.tasks.entry("SGC").origin == "tasks" and host.source_of("vocalsound_age_prediction")[0].id == "AR"
+    status = host.plugin("aaa-first-by-name")
+    assert status.state == "loaded" and status.registered == {"tasks": ["OWN"]} and len(host.tasks) == 21
+    assert any("'SGC'" in r and "built-in plugin 'tasks'" in r for r in status.refused)
+    assert any("'ZZZ'" in r and "'vocalsound_age_prediction'" in r for r in status.refused)
+
+
+def test_override_is_explicit(builtins, tmp_path, monkeypatch):
+    intruder = intruder_entry_point(tmp_path, monkeypatch, "replacer")
+    monkeypatch.setenv(loader.OVERRIDE_ENV, "replacer")
+    host = loader.load([intruder, *builtins], disabled=[])
+    assert host.tasks.entry("SGC").origin == "replacer" and host.source_of("intruder_stem")[0].id == "SGC"
+    assert host.source_of("vocalsound_age_prediction")[0].id == "ZZZ"
+    assert host.plugin("replacer").overrides == ["task id 'SGC' of plugin 'tasks'",
+                                                 "source 'vocalsound_age_prediction' (task AR) of plugin 'tasks'"]
+    dangling = types.ModuleType("dangling")  # an overriding plugin that fails gives the built-in back
+    dangling.llaso_register_tasks = hookimpl(registering(toy_task("SGC", "x", metric="bleu")))
+    host = loader.load(builtins, extra=[("dangling", dangling)], disabled=[], allow_override=["dangling"])
+    assert host.plugin("dangling").state == "failed" and host.tasks.entry("SGC").origin == "tasks"
+    assert host.source_of("vctk_gender_classification")[0].id == "SGC"
 
 
 def test_disable_by_name_or_package(builtins, monkeypatch):

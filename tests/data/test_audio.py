@@ -14,7 +14,7 @@ import torchaudio
 
 from llaso_core.data import audio as audio_mod
 from llaso_core.data.audio import (
-    PROBLEM_KINDS, AudioClip, AudioError, AudioPolicy, AudioProblem, AudioReport, load_audio,
+    PROBLEM_KINDS, AudioClip, AudioError, AudioPolicy, AudioProblem, AudioReport, load_audio, load_clip,
     resample, save_wav, validate_audio,
 )
 
@@ -316,9 +316,9 @@ def test_validate_shallow_vs_deep(files):
     items = [(files[n], n) for n in ("stereo48k", "flac44k", "silent", "nan", "too_short", "long40s")]
     shallow = validate_audio(items, AudioPolicy(on_long="skip"))
     deep = validate_audio(items, AudioPolicy(on_long="skip"), deep=True)
-    # headers cannot see silence or NaN; a full decode can
+    # headers cannot see silence; NaN in a float file is found by a scan of its samples; a full decode sees both
     assert shallow.summary()["problems_by_kind"] == {"missing": 0, "corrupt": 0, "empty": 1,
-                                                     "too_long": 1, "invalid": 0}
+                                                     "too_long": 1, "invalid": 1}
     assert deep.summary()["problems_by_kind"] == {"missing": 0, "corrupt": 0, "empty": 2,
                                                   "too_long": 1, "invalid": 1}
     assert shallow.skipped_long == deep.skipped_long == 1
@@ -374,3 +374,15 @@ def test_policy_defaults():
     assert (p.sample_rate, p.mono, p.max_seconds, p.on_long, p.max_chunks, p.min_seconds, p.on_problem) == (
         16000, True, 30.0, "truncate", 20, 0.05, "skip")
     assert p.max_samples == 480000 and AudioPolicy(max_seconds=None, min_seconds=100.0).max_samples is None
+
+
+def test_load_clip_names_the_problem_or_the_alteration(files):
+    problem = load_clip(files["nan"], sample_id="s1")
+    assert isinstance(problem, AudioProblem) and problem.kind == "invalid" and problem.sample_id == "s1"
+    assert "NaN" in problem.message and str(files["nan"]) in problem.message
+    report = AudioReport()
+    clip = load_clip(files["long40s"], AudioPolicy(max_seconds=30), sample_id="s2", report=report)
+    assert clip.alteration == "cut from 40.0 s to 30.0 s"
+    assert report.summary()["altered"] == [{"path": str(files["long40s"]), "sample_id": "s2",
+                                            "detail": "cut from 40.0 s to 30.0 s"}]
+    assert load_clip(files["stereo48k"]).alteration is None

@@ -39,3 +39,14 @@ def test_inspect_and_convert_a_llaso_release_folder(tmp_path):
     assert [u["path"].endswith("mystery_train.json") for u in report["unmapped_files"]] == [True]
     missing = CliRunner().invoke(app, ["data", "inspect", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_inspect_json_lists_bad_records_and_still_counts_the_rest(tmp_path):
+    tone_corpus(tmp_path, n=4)
+    lines = (tmp_path / "train.jsonl").read_text().splitlines()
+    lines[1] = '{"id": "broken"'
+    (tmp_path / "train.jsonl").write_text("\n".join(lines) + "\n")
+    report = json.loads(CliRunner().invoke(app, ["data", "inspect", str(tmp_path), "--json"]).stdout)
+    assert report["samples"] == 3
+    assert [(b["index"], b["unit"]) for b in report["bad_records"]] == [(2, "line")]
+    assert report["bad_records"][0]["reason"].startswith("malformed JSON")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from llaso_core.data.release import (
     ReleaseError,
     ReleaseRecordError,
+    first_invalid_utf8,
     iter_file,
     load_release,
     map_file,
@@ -147,8 +149,41 @@ def test_malformed_record_names_file_and_index(tmp_path, bad, reason):
 def test_malformed_json_names_file(tmp_path):
     path = tmp_path / "vctk_gender_classification_test.json"
     path.write_text(json.dumps([GOOD, GOOD])[:-30], encoding="utf-8")
-    with pytest.raises(ReleaseError, match="vctk_gender_classification_test.json: malformed JSON"):
+    with pytest.raises(ReleaseError, match="vctk_gender_classification_test.json: sample 1: malformed JSON"):
         load_release(tmp_path)
+    result = load_release(tmp_path, on_error="skip")  # what was read before the break is kept
+    assert len(result) == 1 and result.skipped[0].index == 1
+    assert "the rest of the file cannot be read" in result.skipped[0].reason
+
+
+@pytest.mark.parametrize("content, reason", [
+    (json.dumps({"data": [GOOD, GOOD]}).encode(), "top-level JSON object (keys: data)"),
+    (json.dumps([{**GOOD, "conversations": [GOOD["conversations"][0], {"from": "gpt", "value": 1}]}]).encode(),
+     "the gpt turn's 'value' is the number 1, not text"),
+    (json.dumps([GOOD]).encode()[:-2] + b'"\xff\xfe"]', "not valid UTF-8: byte 0xff at byte offset"),
+])
+def test_bad_files_are_named_in_words(tmp_path, content, reason):
+    (tmp_path / "vctk_gender_classification_test.json").write_bytes(content)
+    (tmp_path / "vctk_gender_classification_train.json").write_text(json.dumps([GOOD]), encoding="utf-8")
+    with pytest.raises(ReleaseError, match=re.escape(reason)) as info:
+        load_release(tmp_path)
+    assert "b'" not in str(info.value)
+    result = load_release(tmp_path, on_error="skip")  # the good file is read all the same
+    assert result.counts["vctk_gender_classification_train"] == 1
+    assert reason in result.skipped[0].reason
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    (tmp_path / "vctk_gender_classification_test.json").write_bytes(b"\xef\xbb\xbf" + json.dumps([GOOD]).encode())
+    assert [s.target for s in load_release(tmp_path)] == ["male"]
+
+
+def test_first_invalid_utf8_across_chunks(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_bytes("é".encode() * 5 + b"\xc3(")  # the 2-byte é straddles every 3-byte chunk
+    assert first_invalid_utf8(path, chunk_size=3) == (10, 0xC3)
+    path.write_bytes("é".encode() * 5)
+    assert first_invalid_utf8(path, chunk_size=3) is None
 
 
 def test_single_object_and_json_lines_files(tmp_path):
@@ -169,10 +204,21 @@ def test_numeric_target_and_extra_turns(tmp_path):
                                                   {"from": "human", "value": "sure?"}]}
     path = _write(tmp_path / "velocity_classification_test.json", [record])
     file = map_file(path, tmp_path)
+    with pytest.raises(ReleaseRecordError, match="the number 127, not text"):  # VC is closed-set: flagged
+        list(iter_file(file))
+    record["conversations"][1]["value"] = "127"
+    _write(path, [record])
     (sample,) = list(iter_file(file))
     assert isinstance(sample, Sample) and sample.target == "127"
     assert sample.metadata["extra_turns"] == [{"from": "human", "value": "sure?"}]
     assert sample.query.segments == (TextSegment("Velocity?", "instruction"), AudioSegment(AudioRef("x.wav"), "input"))
+
+
+def test_a_number_is_a_numeric_tasks_answer(tmp_path):
+    record = {"voice": "x.wav", "conversations": [{"from": "human", "value": "How old?<audio>"},
+                                                  {"from": "gpt", "value": 42}]}
+    path = _write(tmp_path / "vocalsound_age_prediction_test.json", [record])
+    assert [s.target for s in iter_file(map_file(path, tmp_path))] == ["42"]
 
 
 def test_not_a_folder(tmp_path):
