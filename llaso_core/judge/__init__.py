@@ -14,10 +14,11 @@ from .prompt import (
     parse_score,
 )
 from .recorded import (
+    RecordedFile,
     RecordedJudgment,
     find_recorded,
     import_recorded,
-    iter_recorded,
+    read_recorded,
     load_recorded,
     load_recorded_for,
     recorded_path,
@@ -28,8 +29,8 @@ from .types import Judgment, JudgmentSource, JudgmentStatus, JudgeRequest
 __all__ = [
     "PAPER_SYSTEM", "PAPER_USER", "PROMPT_VERSION", "PROTOCOLS", "RECORDED_MODEL",
     "STRICT_SYSTEM", "STRICT_USER", "Judge", "JudgeCache", "JudgeProtocol", "JudgeRequest",
-    "JudgeSummary", "Judgment", "JudgmentSource", "JudgmentStatus", "RecordedJudgment",
+    "JudgeSummary", "Judgment", "JudgmentSource", "JudgmentStatus", "RecordedFile", "RecordedJudgment",
     "build_messages", "cache_key", "find_recorded", "import_recorded", "is_retryable",
-    "iter_recorded", "load_recorded", "load_recorded_for", "parse_score", "recorded_judgment",
+    "read_recorded", "load_recorded", "load_recorded_for", "parse_score", "recorded_judgment",
     "recorded_path", "resolve_api_key", "summarize",
 ]

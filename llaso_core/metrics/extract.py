@@ -7,6 +7,7 @@ protocol. Nothing here aggregates; the metric modules do.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -122,23 +123,26 @@ _AGE_NUMBER = re.compile(r"\d+")
 
 
 def parse_pitch_paper(text: str) -> float | None:
-    """``pitch_L1.py`` parser: ``int()``, then ``float()``, then regex ``\\d+\\.?\\d*``; with a
-    '-' and at least two numbers the rounded (Python ``round``) mean of the first two,
-    otherwise the first number; ``None`` when nothing parses. No range check here."""
+    """``pitch_L1.py``'s ``parse_pitch_value``: ``int()``, then ``int(round(float()))``, then regex
+    ``\\d+\\.?\\d*``: with a '-' and at least two numbers the rounded mean of the first two,
+    otherwise the first number rounded. Every value is rounded to an integer (Python ``round``:
+    half to even) before the difference is taken; ``None`` when nothing parses (or NaN/inf, which
+    the script cannot round). No range check here."""
     try:
         return float(int(text))
     except (TypeError, ValueError):
         pass
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        pass
     numbers = _PITCH_NUMBER.findall(text)
-    if "-" in text and len(numbers) >= 2:
-        return float(round((float(numbers[0]) + float(numbers[1])) / 2))
-    if numbers:
-        return float(numbers[0])
-    return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        if not numbers:
+            return None
+        if "-" in text and len(numbers) >= 2:
+            value = (float(numbers[0]) + float(numbers[1])) / 2
+        else:
+            value = float(numbers[0])
+    return float(round(value)) if math.isfinite(value) else None
 
 
 def parse_age_paper(text: str) -> float | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
+from ._common import MISSING, answers_or_read, as_protocol, check_lengths, reject_options, safe_div
 from .base import MetricResult, Protocol, SampleScore
 from .extract import PSSL_ASPECTS, parse_pssl
 
@@ -28,19 +28,22 @@ def pssl_accuracy(
     *,
     protocol: Protocol | str = Protocol.STRICT,
     labels: Sequence[str] | None = None,
+    answers: Sequence[Any] | None = None,
     **options: Any,
 ) -> MetricResult:
-    """Mean per-aspect exact-match rate of the three pronunciation scores."""
+    """Mean per-aspect exact-match rate of the three pronunciation scores. Under ``strict``,
+    ``answers`` (the task extractor's score dicts, ``None`` = not all three) replace the
+    built-in parsing of the predictions."""
     reject_options("pssl_acc", options)
     n = check_lengths(predictions, references)
     proto = as_protocol(protocol)
+    guesses = answers_or_read(predictions, answers if proto is Protocol.STRICT else None, parse_pssl)
     samples: list[SampleScore] = []
     parsed_only: list[float] = []
     scored: list[float] = []
     bad_references = 0
-    for pred, ref in zip(predictions, references, strict=True):
+    for pred, ref, guess in zip(predictions, references, guesses, strict=True):
         truth = parse_pssl(ref)
-        guess = parse_pssl(pred) if pred is not None else None
         if truth is None:
             bad_references += 1
             samples.append(SampleScore(extracted=guess, invalid=True, note="reference not parsed"))
@@ -53,17 +56,20 @@ def pssl_accuracy(
             else:
                 samples.append(SampleScore(invalid=True, note=note))
             continue
-        agreement = sum(guess[a] == truth[a] for a in PSSL_ASPECTS) / len(PSSL_ASPECTS)
+        agreement = sum(guess.get(a) == truth[a] for a in PSSL_ASPECTS) / len(PSSL_ASPECTS)
         parsed_only.append(agreement)
         scored.append(agreement)
         samples.append(SampleScore(value=agreement, extracted=guess))
     used = parsed_only if proto is Protocol.PAPER else scored
+    value = safe_div(sum(used), len(used))
+    if value is None and proto is Protocol.PAPER:
+        value = 0.0  # pronunciation_scoring.py: "... / total if total > 0 else 0"
     extra: dict[str, Any] = {"aspects": list(PSSL_ASPECTS), "bad_references": bad_references}
     if proto is Protocol.STRICT:
         extra["value_parsed_only"] = safe_div(sum(parsed_only), len(parsed_only))
     return MetricResult(
         name="pssl_acc",
-        value=safe_div(sum(used), len(used)),
+        value=value,
         n=n,
         n_invalid=sum(s.invalid for s in samples),
         n_used=len(used),

@@ -32,7 +32,17 @@ def test_pssl_exact_match_per_aspect_over_parsed_samples() -> None:
 def test_pssl_unparseable_reference_is_excluded_in_both() -> None:
     for protocol in Protocol:
         result = pssl_accuracy([REF.format(1, 2, 3)], ["no scores here"], protocol=protocol)
-        assert result.value is None and result.n_used == 0 and result.extra["bad_references"] == 1
+        assert result.n_used == 0 and result.extra["bad_references"] == 1
+        # pronunciation_scoring.py reports 0 when no sample parses ("... if total > 0 else 0")
+        assert result.value == (0.0 if protocol is Protocol.PAPER else None)
+
+
+def test_pssl_paper_is_zero_when_no_answer_parses() -> None:
+    refs = [REF.format(1, 2, 3), REF.format(4, 5, 6)]
+    paper = pssl_accuracy(["I cannot tell", None], refs, protocol=Protocol.PAPER)
+    assert (paper.value, paper.n_used, paper.n_invalid) == (0.0, 0, 2)
+    strict = pssl_accuracy(["I cannot tell", None], refs, protocol=Protocol.STRICT)
+    assert (strict.value, strict.n_used, strict.n_invalid) == (0.0, 2, 2)
 
 
 def test_judge_mean_ignores_failures_never_zero() -> None:
