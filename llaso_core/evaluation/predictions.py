@@ -13,7 +13,7 @@ from typing import Any, Iterable, Literal
 
 import attrs
 
-from llaso_core.evaluation.records import Record, RecordFileError, read_records
+from llaso_core.evaluation.records import LEFT_OUT, Record, RecordFileError, read_records
 
 PREDICTION_KEYS = ("answer", "prediction", "result")
 SPLIT_SUFFIX = re.compile(r"(_stage\d+)?_(test|train|eval)(_stage\d+)?$")
@@ -82,7 +82,7 @@ def read_prediction_sets(path: Path, format: Format = "auto") -> list[Prediction
         if isinstance(record.value, dict):
             records.append((i, record))
         else:
-            problems.append(f"{record.where(path, i)}: not a JSON object; left out")
+            problems.append(f"{record.where(path, i)}: not a JSON object{LEFT_OUT}")
     if format == "auto":
         first = records[0][1].value if records else {}
         format = "llaso" if "source" in first and "conversations" not in first else "llaso-release"
@@ -92,7 +92,7 @@ def read_prediction_sets(path: Path, format: Format = "auto") -> list[Prediction
             try:
                 rows.append(_release_row(i, record.value))
             except ValueError as exc:
-                problems.append(f"{record.where(path, i)}: {exc}; left out")
+                problems.append(f"{record.where(path, i)}: {exc}{LEFT_OUT}")
         if not rows and problems:
             raise PredictionFileError(_nothing_readable(problems))
         return [PredictionSet(path.name.rsplit(".", 1)[0], path, stem_of(path), tuple(rows), format,
@@ -106,7 +106,7 @@ def read_prediction_sets(path: Path, format: Format = "auto") -> list[Prediction
                 human_turn=str(r.get("human_turn", "")), voice=tuple(r.get("voice", ())),
                 modality=r.get("modality")))
         except KeyError as exc:
-            problems.append(f"{record.where(path, i)}: no {exc.args[0]!r} field; left out")
+            problems.append(f"{record.where(path, i)}: no {exc.args[0]!r} field{LEFT_OUT}")
     if not groups and problems:
         raise PredictionFileError(_nothing_readable(problems))
     base = path.name.rsplit(".", 1)[0]

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 BOM = "\ufeff"
+LEFT_OUT = "; left out"  # ends every problem that means a record was not scored
 _STRICT = json.JSONDecoder()
 _LENIENT = json.JSONDecoder(strict=False)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -141,7 +142,7 @@ def _read_array(path: Path, text: str, repairs: Counter[str], unreadable: list[s
             value, end = _LENIENT.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             resume = _resync_array(text, pos)
-            unreadable.append(f"{path}:{line}: unreadable record ({exc.msg}); left out")
+            unreadable.append(f"{path}:{line}: unreadable record ({exc.msg}){LEFT_OUT}")
             if resume is None:
                 break
             pos = resume
@@ -190,7 +191,7 @@ def _read_lines(path: Path, text: str, repairs: Counter[str], unreadable: list[s
             pass
         value, used = _join_following(lines, i)
         if value is None:
-            unreadable.append(f"{path}:{i + 1}: unreadable record ({first_error}); left out")
+            unreadable.append(f"{path}:{i + 1}: unreadable record ({first_error}){LEFT_OUT}")
             i += used
             continue
         records.append(Record(i + 1, value))

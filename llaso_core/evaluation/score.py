@@ -18,6 +18,7 @@ from llaso_core.evaluation.predictions import (
     expand_inputs,
     read_prediction_sets,
 )
+from llaso_core.evaluation.records import LEFT_OUT
 from llaso_core.judge.types import Judgment
 from llaso_core.loader import PluginHost
 from llaso_core.metrics.base import MetricResult, Protocol
@@ -45,26 +46,24 @@ class SetScore:
 
 @attrs.define
 class ScoreRun:
-    """One scoring run. ``left_out`` counts what could not be scored (files, records, judge rows,
-    judge verdicts); each is named in ``unknown_files`` or ``problems``."""
+    """One scoring run: what was scored, files not scored, and problems (repairs, and what was
+    left out: records, judge rows, judge verdicts, each ending in ``LEFT_OUT``)."""
 
     protocol: Protocol
     judge: JudgeOptions
     sets: list[SetScore] = attrs.Factory(list)
     unknown_files: list[dict[str, str]] = attrs.Factory(list)
     problems: list[str] = attrs.Factory(list)
-    left_out: int = 0
+
+    @property
+    def left_out(self) -> int:
+        """Problems that left a record, judge row or verdict out of the scores."""
+        return sum(p.endswith(LEFT_OUT) for p in self.problems)
 
     @property
     def complete(self) -> bool:
         """Whether every file, record and judge verdict asked for was scored."""
         return not self.unknown_files and not self.left_out
-
-    def add_problems(self, problems: Iterable[str]) -> None:
-        """Record problems whose text says something was left out (``...; left out``)."""
-        for problem in problems:
-            self.problems.append(problem)
-            self.left_out += problem.endswith("left out")
 
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -88,14 +87,14 @@ def score(inputs: Iterable[Path], host: PluginHost, *, protocol: Protocol = Prot
             run.unknown_files.append({"path": str(path), "reason": str(exc)})
             continue
         for pset in psets:
-            run.add_problems(pset.problems)
+            run.problems.extend(pset.problems)
             owner = host.source_of(pset.stem)
             if owner is None:
                 run.unknown_files.append({"path": str(path), "reason": f"no registered task owns source "
                                           f"{pset.stem!r} (see `llaso tasks list`)"})
                 continue
             try:
-                run.sets.append(score_set(pset, *owner, host, protocol, judge, run, deadline_at=deadline_at))
+                run.sets.append(score_set(pset, *owner, host, protocol, judge, run.problems, deadline_at=deadline_at))
             except Exception as exc:  # noqa: BLE001 - a plugin's extractor or metric must not end the run
                 run.unknown_files.append({"path": str(path), "reason": f"{pset.name}: scoring failed "
                                           f"({type(exc).__name__}: {exc})"})
@@ -105,7 +104,7 @@ def score(inputs: Iterable[Path], host: PluginHost, *, protocol: Protocol = Prot
 
 
 def score_set(pset: PredictionSet, task: TaskSpec, source: Source, host: PluginHost, protocol: Protocol,
-              judge: JudgeOptions, run: ScoreRun, *, deadline_at: float | None = None) -> SetScore:
+              judge: JudgeOptions, problems: list[str], *, deadline_at: float | None = None) -> SetScore:
     """Extract every answer with the task's extractor and compute the task's metrics. Metrics
     that take ``answers`` score the extracted answers (under ``strict``; see docs/metrics.md)."""
     label_set = task.label_set(source.label_set)
@@ -113,8 +112,8 @@ def score_set(pset: PredictionSet, task: TaskSpec, source: Source, host: PluginH
     references = [row.reference for row in pset.rows]
     missing = sum(p is None for p in predictions)
     if missing:
-        run.problems.append(f"{pset.name}: {missing} sample(s) have no prediction (counted as invalid)")
-    modalities = _modalities(pset, source, host, run.problems)
+        problems.append(f"{pset.name}: {missing} sample(s) have no prediction (counted as invalid)")
+    modalities = _modalities(pset, source, host, problems)
     extractor = task.extractor_for(source)
     extract = host.extractors.get(extractor).load()
     extracted = tuple(None if p is None else extract(p, label_set) for p in predictions)
@@ -124,7 +123,7 @@ def score_set(pset: PredictionSet, task: TaskSpec, source: Source, host: PluginH
     for name in task.metrics_for(source):
         fn = host.metrics.get(name).load()
         if name == "judge":
-            metrics[name] = _judge_metric(fn, pset, references, judge, protocol, run, judge_sources,
+            metrics[name] = _judge_metric(fn, pset, references, judge, protocol, problems, judge_sources,
                                           deadline_at, options)
             continue
         extra: dict[str, object] = {"parser": extractor} if label_set.kind == "numeric" else {}
@@ -143,25 +142,23 @@ def _takes_answers(fn: Callable[..., MetricResult]) -> bool:
 
 
 def _judge_metric(fn: Callable[..., MetricResult], pset: PredictionSet, references: list[str],
-                  judge: JudgeOptions, protocol: Protocol, run: ScoreRun, judge_sources: Counter[str],
+                  judge: JudgeOptions, protocol: Protocol, problems: list[str], judge_sources: Counter[str],
                   deadline_at: float | None, options: dict[str, object]) -> MetricResult:
     """The judge metric of one set: verdicts (recorded, cached or asked), failures named."""
-    judge_problems: list[str] = []
-    verdicts = collect_judgments(pset, judge, protocol.value, judge_problems, deadline_at=deadline_at)
-    run.add_problems(judge_problems)
+    verdicts = collect_judgments(pset, judge, protocol.value, problems, deadline_at=deadline_at)
     judge_sources.update(v.source if v.ok else f"{v.source}:{v.status}" for v in verdicts if v is not None)
     texts = [v.raw if v is not None and v.status in ("ok", "parse_error") else None for v in verdicts]
     failures = [_failure_note(v) for v in verdicts]
     result = fn(texts, references, protocol=protocol, failures=failures, **options)
     statuses = Counter(v.status for v in verdicts if v is not None)
     if statuses["missing"]:
-        run.problems.append(f"{pset.name}: {statuses['missing']} sample(s) have no judge verdict (unscored)"
+        problems.append(f"{pset.name}: {statuses['missing']} sample(s) have no judge verdict (unscored)"
                             + (" — --judge none" if judge.backend == "none" else ""))
     unparsed = sum(s.note == "no score" for s in result.samples)
     for count, what in ((statuses["api_error"], "judge API failure(s)"),
                         (unparsed, "judge verdict(s) without a parsable score")):
         if count:
-            run.add_problems([f"{pset.name}: {count} {what} (unscored; --retry-failed asks again); left out"])
+            problems.append(f"{pset.name}: {count} {what} (unscored; --retry-failed asks again){LEFT_OUT}")
     return result
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import attrs
 
+from llaso_core.evaluation.records import LEFT_OUT, read_records
+
 from .cache import RECORDED_MODEL, JudgeCache, recorded_judgment
 from .types import Judgment
 
@@ -58,8 +60,6 @@ def read_recorded(path: str | Path) -> RecordedFile:
     """Rows of one ``gpt_result/*.jsonl`` file in file order, read tolerantly
     (`llaso_core.evaluation.records`); a row that cannot be read is named in ``problems`` and left
     out, never the end of the run."""
-    from llaso_core.evaluation.records import read_records
-
     read = read_records(Path(path))
     problems = read.problems()
     rows: list[RecordedJudgment] = []
@@ -69,7 +69,7 @@ def read_recorded(path: str | Path) -> RecordedFile:
             rows.append(RecordedJudgment(str(row["file"]), int(row["index"]), str(row["predicted"]),
                                          str(row["reference"]), str(row["evaluation"] or "")))
         except (ValueError, KeyError, TypeError) as error:
-            problems.append(f"{record.where(Path(path), i)}: not a recorded judge row ({error!r}); left out")
+            problems.append(f"{record.where(Path(path), i)}: not a recorded judge row ({error!r}){LEFT_OUT}")
     return RecordedFile(tuple(rows), tuple(problems))
 
 
