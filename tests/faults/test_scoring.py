@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from llaso_cli.app import app
 from llaso_core import hookimpl
+from llaso_core.evaluation.records import read_records
 from llaso_core.evaluation.score import score
 from llaso_core.loader import load
 from llaso_core.metrics import Protocol
@@ -337,3 +338,20 @@ def test_metrics_score_what_the_task_extractor_returns(tmp_path):
     assert [s.extracted for s in strict.metrics["acc"].samples][:3] == ["two", "three", "one"]
     paper = runs[Protocol.PAPER].sets[0]  # the released substring rule: only "one" matches its label
     assert paper.metrics["acc"].value == pytest.approx(1 / 4)
+
+
+# ----------------------------------------------------------------------------- the reader itself
+
+@pytest.mark.parametrize(("text", "values", "repairs", "unreadable"), [
+    ('[\n  {"a": 1},\n  {"a": 2}\n', [{"a": 1}, {"a": 2}], {"JSON array without its closing ']'": 1}, 0),
+    ('{\n  "a": 1\n}\n', [{"a": 1}], {}, 0),  # one pretty-printed object
+    ('{"a": "x\ny\nz"}\n{"a": 2}\n', [{"a": "x\ny\nz"}, {"a": 2}], {"records spanning lines": 1}, 0),
+    ('{"a": 1}\n{"a": \n{"a": 3}\n', [{"a": 1}, {"a": 3}], {}, 1),  # the broken record ends at the next
+    ('', [], {}, 0),
+])
+def test_read_records(tmp_path, text, values, repairs, unreadable):
+    path = tmp_path / "f.jsonl"
+    path.write_text(text, encoding="utf-8")
+    read = read_records(path)
+    assert [r.value for r in read.records] == values
+    assert read.repairs == repairs and len(read.unreadable) == unreadable
