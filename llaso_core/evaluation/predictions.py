@@ -91,7 +91,7 @@ def read_prediction_sets(path: Path, format: Format = "auto") -> list[Prediction
         for i, record in records:
             try:
                 rows.append(_release_row(i, record.value))
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 problems.append(f"{record.where(path, i)}: {exc}{LEFT_OUT}")
         if not rows and problems:
             raise PredictionFileError(_nothing_readable(problems))
@@ -102,11 +102,13 @@ def read_prediction_sets(path: Path, format: Format = "auto") -> list[Prediction
         r = record.value
         try:
             groups.setdefault((r["source"], r.get("modality")), []).append(PredictionRow(
-                index=int(r.get("index", i)), reference=str(r["reference"]), prediction=r.get("prediction"),
+                index=int(r.get("index", i)), reference=str(r["reference"]), prediction=_text(r.get("prediction")),
                 human_turn=str(r.get("human_turn", "")), voice=tuple(r.get("voice", ())),
                 modality=r.get("modality")))
         except KeyError as exc:
             problems.append(f"{record.where(path, i)}: no {exc.args[0]!r} field{LEFT_OUT}")
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{record.where(path, i)}: {exc}{LEFT_OUT}")
     if not groups and problems:
         raise PredictionFileError(_nothing_readable(problems))
     base = path.name.rsplit(".", 1)[0]
@@ -139,4 +141,9 @@ def _release_row(index: int, record: dict[str, Any]) -> PredictionRow:
     voice = (voice,) if isinstance(voice, str) else tuple(voice)
     if not voice:  # some release files omit the audio path; keep the sample addressable
         voice = (f"{record.get('id', index)}.wav",) * human.count("<audio>")
-    return PredictionRow(index, str(reference), None if prediction is None else str(prediction), human, voice)
+    return PredictionRow(index, str(reference), _text(prediction), human, voice)
+
+
+def _text(value: Any) -> str | None:
+    """A prediction as text (a number answered as JSON ``5`` is "5"); None stays missing."""
+    return None if value is None else str(value)
