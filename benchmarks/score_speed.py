@@ -175,17 +175,20 @@ def abstention_rate(samples: list[Sample]) -> float:
 
 
 def parse_pitch(text: str) -> float | None:
-    """``pitch_L1.py``: int(), float(), then ``\\d+\\.?\\d*``; with '-' and two numbers the
-    rounded mean of the first two."""
-    for convert in (int, float):
-        try:
-            return float(convert(text))
-        except ValueError:
-            pass
+    """``pitch_L1.py``: int(), int(round(float())), then ``\\d+\\.?\\d*``; with '-' and two
+    numbers the rounded mean of the first two, else the first number rounded."""
+    try:
+        return float(int(text))
+    except ValueError:
+        pass
+    try:
+        return float(round(float(text)))
+    except (ValueError, OverflowError):
+        pass
     numbers = re.findall(r"\d+\.?\d*", text)
     if "-" in text and len(numbers) >= 2:
         return float(round((float(numbers[0]) + float(numbers[1])) / 2))
-    return float(numbers[0]) if numbers else None
+    return float(round(float(numbers[0]))) if numbers else None
 
 
 def parse_age(text: str) -> float | None:
@@ -225,13 +228,13 @@ _ASPECTS = ("accuracy", "proso", "fluency")
 
 
 def parse_pssl(text: str) -> dict[str, int] | None:
-    """``pronunciation_scoring.py``'s regexes over the lowercased text; all three aspects needed."""
+    """``pronunciation_scoring.py``'s regexes over the lowercased text: the main one if it finds
+    all three aspects, else the fallback alone."""
     low = text.lower()
     scores = {key: int(value) for key, value in _PSSL_MAIN.findall(low)}
     if len(scores) < 3:
-        for value, key in _PSSL_FALLBACK.findall(low):
-            scores[key] = int(value)
-    return scores if all(a in scores for a in _ASPECTS) else None
+        scores = {key: int(value) for value, key in _PSSL_FALLBACK.findall(low)}
+    return scores if len(scores) == 3 else None
 
 
 def pssl_accuracy(samples: list[Sample]) -> float:
@@ -242,7 +245,7 @@ def pssl_accuracy(samples: list[Sample]) -> float:
         guess = parse_pssl(prediction) if prediction is not None else None
         if gold and guess:
             agreements.append(sum(gold[a] == guess[a] for a in _ASPECTS) / len(_ASPECTS))
-    return sum(agreements) / len(agreements)
+    return sum(agreements) / len(agreements) if agreements else 0.0
 
 
 _JUDGE_SCORE = re.compile(r"Score:\s*(\d)")

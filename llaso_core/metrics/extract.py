@@ -26,6 +26,7 @@ __all__ = [
     "parse_number_strict",
     "parse_pitch_paper",
     "parse_pssl",
+    "parse_pssl_paper",
     "strict_label",
     "strict_label_hits",
 ]
@@ -216,6 +217,17 @@ def parse_pssl(text: str) -> dict[str, int] | None:
     if all(aspect in scores for aspect in PSSL_ASPECTS):
         return {aspect: scores[aspect] for aspect in PSSL_ASPECTS}
     return None
+
+
+def parse_pssl_paper(text: str) -> dict[str, int] | None:
+    """``pronunciation_scoring.py``'s ``extract_scores`` exactly: the main regex alone when it finds
+    all three aspects, else the fallback regex alone (the two are not combined, unlike
+    `parse_pssl`: "accuracy is 8, fluency is 9, 7 for prosodic" parses there, not here)."""
+    low = text.lower()
+    scores = {key: int(value) for key, value in _PSSL_MAIN.findall(low)}
+    if len(scores) < 3:
+        scores = {key: int(value) for value, key in _PSSL_FALLBACK.findall(low)}
+    return scores if len(scores) == 3 else None
 
 
 _JUDGE_SCORE_WHOLE = re.compile(r"Score:\s*(\d+)")

@@ -1,11 +1,13 @@
 """Sentence-level pronunciation scoring accuracy (PSSL-ACC).
 
-Both protocols read accuracy / prosodic / fluency with ``extract.parse_pssl`` (the released
-regexes) and score exact integer agreement per aspect, averaged over the three aspects and
-then over samples; the total score is ignored.
+Both protocols read accuracy / prosodic / fluency with the released regexes and score exact
+integer agreement per aspect, averaged over the three aspects and then over samples; the total
+score is ignored. ``paper`` parses as ``pronunciation_scoring.py`` (``extract.parse_pssl_paper``),
+``strict`` with ``extract.parse_pssl`` (the two regexes combined) or the task extractor's answers.
 
 ``paper``: only samples where all three aspects parse in both the reference and the
-prediction count (``n_used``); the others are dropped. ``strict``: samples whose reference
+prediction count (``n_used``); the others are dropped, and the value is 0 when none is left (as
+the script reports it). ``strict``: samples whose reference
 parses are all scored; a prediction that is missing or does not give all three aspects scores
 0 and is counted in ``n_invalid``; ``extra["value_parsed_only"]`` is the ``paper``-style mean.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from ._common import MISSING, answers_or_read, as_protocol, check_lengths, reject_options, safe_div
 from .base import MetricResult, Protocol, SampleScore
-from .extract import PSSL_ASPECTS, parse_pssl
+from .extract import PSSL_ASPECTS, parse_pssl, parse_pssl_paper
 
 __all__ = ["pssl_accuracy"]
 
@@ -37,13 +39,14 @@ def pssl_accuracy(
     reject_options("pssl_acc", options)
     n = check_lengths(predictions, references)
     proto = as_protocol(protocol)
-    guesses = answers_or_read(predictions, answers if proto is Protocol.STRICT else None, parse_pssl)
+    parse = parse_pssl_paper if proto is Protocol.PAPER else parse_pssl
+    guesses = answers_or_read(predictions, answers if proto is Protocol.STRICT else None, parse)
     samples: list[SampleScore] = []
     parsed_only: list[float] = []
     scored: list[float] = []
     bad_references = 0
     for pred, ref, guess in zip(predictions, references, guesses, strict=True):
-        truth = parse_pssl(ref)
+        truth = parse(ref)
         if truth is None:
             bad_references += 1
             samples.append(SampleScore(extracted=guess, invalid=True, note="reference not parsed"))

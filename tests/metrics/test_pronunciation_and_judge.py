@@ -72,3 +72,12 @@ def test_strict_judge_reads_the_whole_score_and_rejects_ten() -> None:
     strict = METRICS["judge"](texts, [], protocol="strict")
     assert strict.value == 4.0 and strict.n_invalid == 1
     assert METRICS["judge"](texts, [], protocol="paper").value == 2.5  # the release reads "1"
+
+
+def test_pssl_paper_does_not_combine_the_two_regexes() -> None:
+    mixed = "Accuracy is 8, fluency is 9, and 7 for prosodic."
+    ref = REF.format(8, 7, 9)
+    paper = pssl_accuracy([mixed], [ref], protocol=Protocol.PAPER)
+    assert (paper.value, paper.n_used) == (0.0, 0)  # extract_scores: main regex 2 aspects, fallback 1
+    strict = pssl_accuracy([mixed], [ref], protocol=Protocol.STRICT)
+    assert (strict.value, strict.n_invalid) == (1.0, 0)
