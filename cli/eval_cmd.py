@@ -8,11 +8,14 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from llaso_cli.judge_options import with_judge_options
 from llaso_cli.output import console, err_console, fail, writable_folder
-from llaso_cli.score_cmd import _print_summary
+from llaso_cli.score_cmd import _print_summary, exit_if_incomplete
+from llaso_core.evaluation.judging import JudgeOptions
 from llaso_core.metrics.base import Protocol
 
 
+@with_judge_options(default_backend="none")
 def eval_command(
     model: Path = typer.Option(..., "--model", "-m", help="A checkpoint folder written by llaso train."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for predictions, results and the report."),
@@ -25,10 +28,6 @@ def eval_command(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N samples per task and modality "
                                         "(quick checks)."),
     protocol: Protocol = typer.Option(Protocol.STRICT, "--protocol", help="paper or strict scoring rules."),
-    judge: str = typer.Option("none", "--judge", help="openai (any OpenAI-compatible server) or none."),
-    judge_model: str = typer.Option("gpt-4o-mini", "--judge-model", help="Judge model name."),
-    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", envvar="LLASO_JUDGE_BASE_URL",
-                                                 help="Base URL of an OpenAI-compatible API."),
     bad_records: str = typer.Option("skip", "--bad-records", help="Malformed data records: skip (named in the "
                                     "results' problems and left out) or fail (stop at the first)."),
     long_audio: str = typer.Option("truncate", "--long-audio", help="Clips over 30 s: truncate (cut to the first "
@@ -36,6 +35,8 @@ def eval_command(
     export_release: Optional[Path] = typer.Option(None, "--export-release", help="Also write the predictions in "
                                                   "the LLaSO release layout here."),
     name: Optional[str] = typer.Option(None, "--name", help="System name in results and report."),
+    *,
+    judge: JudgeOptions,
 ) -> None:
     """Evaluate a checkpoint: batched generation (resumable: re-run the same command after a crash),
     then extraction, judging and scoring as `llaso score`, and the report."""
@@ -48,7 +49,6 @@ def eval_command(
         wait_for_ranks,
     )
     from llaso_core.evaluation.generate import GenerationOptions, Generator
-    from llaso_core.evaluation.judging import JudgeOptions
     from llaso_core.evaluation.results import write_results
     from llaso_core.evaluation.score import score
     from llaso_core.loader import get_host
@@ -58,8 +58,6 @@ def eval_command(
     from llaso_core.training.config import cpu_default
     from llaso_core.training.run import DataError, load_samples
 
-    if judge not in ("openai", "none"):
-        fail(f"unknown --judge {judge!r}; use openai or none")
     if bad_records not in ("skip", "fail") or long_audio not in ("truncate", "skip"):
         fail(f"unknown --bad-records {bad_records!r} or --long-audio {long_audio!r}; use skip/fail and truncate/skip")
     writable_folder(out)
@@ -90,8 +88,7 @@ def eval_command(
     if path.name != "predictions.jsonl":
         path = merge_shards(out)
     inputs = input_problems(path, skipped)
-    run = score([path], host, protocol=protocol, format="llaso",
-                judge=JudgeOptions(backend=judge, model=judge_model, base_url=judge_base_url))
+    run = score([path], host, protocol=protocol, format="llaso", judge=judge)
     run.problems[:0] = [f"inputs: {', '.join(f'{k} {v}' for k, v in inputs['counts'].items())}", *inputs["lines"]]
     resolved = model.resolve()  # runs/x/instruct/final -> "x/instruct"; any other folder -> its name
     system = name or (f"{resolved.parents[1].name}/{resolved.parent.name}" if resolved.name == "final"
@@ -102,6 +99,7 @@ def eval_command(
         export(path, export_release)
     _print_summary(run, system)
     console.print(f"wrote {out}/predictions.jsonl, results.json, results.csv, samples.jsonl, report/report.html")
+    exit_if_incomplete(run)
 
 
 def first_per_group(samples: list, limit: int) -> list:

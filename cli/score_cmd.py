@@ -10,41 +10,35 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from llaso_cli.output import console, err_console, fail, writable_folder
-from llaso_core.evaluation.judging import JudgeOptions, default_cache_path
+from llaso_cli.judge_options import with_judge_options
+from llaso_core.evaluation.judging import JudgeOptions
 from llaso_core.evaluation.predictions import PredictionFileError
 from llaso_core.evaluation.results import write_results
 from llaso_core.evaluation.score import ScoreRun, score
 from llaso_core.loader import get_host
 from llaso_core.metrics.base import Protocol
 
+INCOMPLETE_EXIT = 3  # results written, but something was left out (named in the output)
 
+
+@with_judge_options(default_backend="openai")
 def score_command(
     predictions: List[Path] = typer.Argument(..., help="Prediction files (.json/.jsonl) or folders of them."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for results.json, results.csv, samples.jsonl."),
     protocol: Protocol = typer.Option(Protocol.STRICT, "--protocol", help="paper: reproduce the released "
                                       "scripts, quirks included; strict: the corrected rules."),
     format: str = typer.Option("auto", "--format", help="llaso-release, llaso, or auto (detect)."),
-    judge: str = typer.Option("openai", "--judge", help="openai (any OpenAI-compatible server) or none "
-                              "(only recorded/cached verdicts; the rest stay unscored)."),
-    judge_model: str = typer.Option("gpt-4o-mini", "--judge-model", help="Judge model name."),
-    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", envvar="LLASO_JUDGE_BASE_URL",
-                                                 help="Base URL of an OpenAI-compatible API."),
-    judge_concurrency: int = typer.Option(8, "--judge-concurrency", min=1, help="Parallel judge requests."),
-    judge_cache: Path = typer.Option(None, "--judge-cache", help="Judge cache file "
-                                     "[default: $LLASO_CACHE_DIR/judge.sqlite or ~/.cache/llaso/judge.sqlite]."),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="Ask the judge again for failed verdicts."),
     name: Optional[str] = typer.Option(None, "--name", help="System name [default: the first input's folder]."),
+    *,
+    judge: JudgeOptions,
 ) -> None:
     """Score prediction files: map each file to its task through the task plugins, extract answers,
-    judge open answers, and write results.json, results.csv and samples.jsonl."""
+    judge open answers, and write results.json, results.csv and samples.jsonl. Exit status 3: the
+    results were written but a file, record or judge verdict was left out (listed as warnings and in
+    results.json ``unknown_files``/``problems``)."""
     if format not in ("auto", "llaso-release", "llaso"):
         fail(f"unknown --format {format!r}; use llaso-release, llaso or auto")
-    if judge not in ("openai", "none"):
-        fail(f"unknown --judge {judge!r}; use openai or none")
     writable_folder(out)
-    options = JudgeOptions(backend=judge, model=judge_model, base_url=judge_base_url,
-                           concurrency=judge_concurrency, cache_path=judge_cache or default_cache_path(),
-                           retry_failed=retry_failed)
     host = get_host()
     with Progress(TextColumn("[bold]scoring[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
@@ -54,7 +48,7 @@ def score_command(
             bar.update(task_id, description=what, completed=done, total=total)
 
         try:
-            run = score(predictions, host, protocol=protocol, judge=options, format=format,  # type: ignore[arg-type]
+            run = score(predictions, host, protocol=protocol, judge=judge, format=format,  # type: ignore[arg-type]
                         progress=progress)
         except PredictionFileError as exc:
             fail(str(exc))
@@ -63,6 +57,16 @@ def score_command(
     write_results(run, out, system=system, inputs=[str(p) for p in predictions])
     _print_summary(run, system)
     console.print(f"wrote {out / 'results.json'}, results.csv, samples.jsonl")
+    exit_if_incomplete(run)
+
+
+def exit_if_incomplete(run: ScoreRun) -> None:
+    """Exit with `INCOMPLETE_EXIT` when something was left out of ``run`` (after writing)."""
+    if not run.complete:
+        left = len(run.unknown_files) + run.left_out
+        err_console.print(f"[yellow]incomplete:[/] {left} file(s), record(s) or verdict(s) left out "
+                          f"(see the warnings above); exit status {INCOMPLETE_EXIT}", highlight=False)
+        raise typer.Exit(INCOMPLETE_EXIT)
 
 
 def _print_summary(run: ScoreRun, system: str) -> None:

@@ -18,6 +18,7 @@ from llaso_core.data.audio import AudioPolicy, AudioProblem, AudioReport, load_c
 from llaso_core.data.release import SkippedRecord
 from llaso_core.data.sample import Sample
 from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
+from llaso_core.evaluation.records import LEFT_OUT
 from llaso_core.loader import PluginHost
 
 PREDICTIONS = "predictions.jsonl"
@@ -123,7 +124,7 @@ def input_problems(predictions: Path, skipped: list[SkippedRecord]) -> dict[str,
     rows = read_done(predictions).values()
     unusable = [f"sample {r['id']}: no prediction: {r['error']}" for r in rows if r.get("error")]
     altered = [f"sample {r['id']}: audio {note}" for r in rows for note in r.get("audio_altered", ())]
-    bad = [f"record left out: {s.message}" for s in skipped]
+    bad = [f"record {s.message}{LEFT_OUT}" for s in skipped]
     return {"counts": {"unusable_audio_samples": len(unusable), "altered_audio_clips": len(altered),
                        "malformed_records": len(bad)},
             "lines": bad + unusable + altered}

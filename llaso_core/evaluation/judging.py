@@ -30,6 +30,9 @@ class JudgeOptions:
     concurrency: int = 8
     cache_path: Path = attrs.field(factory=default_cache_path)
     retry_failed: bool = False
+    timeout: float = 60.0  # seconds per request
+    retries: int = 5  # further tries of a request after a retryable failure
+    deadline: float | None = None  # seconds for all judge calls of one run; None: no limit
 
     def fingerprint(self, protocol: str) -> dict[str, object]:
         return {"backend": self.backend, "model": self.model, "base_url": self.base_url,
@@ -41,11 +44,14 @@ def question_of(human_turn: str) -> str:
     return human_turn.replace("<audio>", " [audio] ").strip() or "[audio]"
 
 
-def collect_judgments(pset: PredictionSet, options: JudgeOptions, protocol: str,
-                      progress=None) -> list[Judgment | None]:
+def collect_judgments(pset: PredictionSet, options: JudgeOptions, protocol: str, problems: list[str], *,
+                      deadline_at: float | None = None, progress=None) -> list[Judgment | None]:
     """One verdict per row (None for a row without prediction). A recorded verdict is used when
-    its prediction matches the row's; the rest come from the cache or the judge API."""
-    recorded = load_recorded_for(pset.path) or {}
+    its prediction matches the row's; the rest come from the cache or the judge API. Rows of the
+    recorded file that could not be read are added to ``problems``. ``deadline_at`` (a
+    ``time.monotonic()`` instant, from ``options.deadline``) bounds the judge calls."""
+    recorded, recorded_problems = load_recorded_for(pset.path)
+    problems.extend(recorded_problems)
     verdicts: list[Judgment | None] = []
     for row in pset.rows:
         rec = recorded.get(row.index)
@@ -61,7 +67,8 @@ def collect_judgments(pset: PredictionSet, options: JudgeOptions, protocol: str,
         options.cache_path.parent.mkdir(parents=True, exist_ok=True)
         with Judge(options.model, protocol=protocol, base_url=options.base_url, api_key=options.api_key,
                    cache=options.cache_path, concurrency=options.concurrency,
-                   retry_failed=options.retry_failed, offline=options.backend == "none") as judge:
+                   retry_failed=options.retry_failed, offline=options.backend == "none",
+                   timeout=options.timeout, max_retries=options.retries, deadline_at=deadline_at) as judge:
             for i, verdict in zip(todo, judge.judge(requests, progress=progress)):
                 verdicts[i] = verdict
     return verdicts

@@ -7,12 +7,13 @@ where ``<audio>`` sits. llaso's own rows name ``task``, ``source``, ``modality``
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
 import attrs
+
+from llaso_core.evaluation.records import LEFT_OUT, Record, RecordFileError, read_records
 
 PREDICTION_KEYS = ("answer", "prediction", "result")
 SPLIT_SUFFIX = re.compile(r"(_stage\d+)?_(test|train|eval)(_stage\d+)?$")
@@ -43,6 +44,7 @@ class PredictionSet:
     stem: str  # the source stem, e.g. vctk_gender_classification
     rows: tuple[PredictionRow, ...]
     format: str
+    problems: tuple[str, ...] = ()  # what reading the file repaired or left out (on its first set)
 
 
 def stem_of(path: Path) -> str:
@@ -67,48 +69,57 @@ def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
     return files
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """A JSON list, or JSON Lines; errors name the file and line."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json" and text.lstrip().startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PredictionFileError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
-    else:
-        records = []
-        for line_no, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise PredictionFileError(f"{path}:{line_no}: malformed JSON line: {exc.msg}") from None
-    bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
-    if bad is not None:
-        raise PredictionFileError(f"{path}: sample {bad} is not a JSON object")
-    return records
-
-
 def read_prediction_sets(path: Path, format: Format = "auto") -> list[PredictionSet]:
-    records = read_records(path)
+    """The prediction sets of one file, read tolerantly (`records.read_records`): repairs and
+    records left out are listed in each set's ``problems``; only an unreadable file raises."""
+    try:
+        read = read_records(path)
+    except RecordFileError as exc:
+        raise PredictionFileError(str(exc)) from None
+    problems = read.problems()
+    records: list[tuple[int, Record]] = []
+    for i, record in enumerate(read.records):
+        if isinstance(record.value, dict):
+            records.append((i, record))
+        else:
+            problems.append(f"{record.where(path, i)}: not a JSON object{LEFT_OUT}")
     if format == "auto":
-        format = "llaso" if records and "source" in records[0] and "conversations" not in records[0] \
-            else "llaso-release"
+        first = records[0][1].value if records else {}
+        format = "llaso" if "source" in first and "conversations" not in first else "llaso-release"
     if format == "llaso-release":
-        rows = tuple(_release_row(path, i, r) for i, r in enumerate(records))
-        return [PredictionSet(path.name.rsplit(".", 1)[0], path, stem_of(path), rows, format)]
+        rows = []
+        for i, record in records:
+            try:
+                rows.append(_release_row(i, record.value))
+            except (ValueError, TypeError) as exc:
+                problems.append(f"{record.where(path, i)}: {exc}{LEFT_OUT}")
+        if not rows and problems:
+            raise PredictionFileError(_nothing_readable(problems))
+        return [PredictionSet(path.name.rsplit(".", 1)[0], path, stem_of(path), tuple(rows), format,
+                              tuple(problems))]
     groups: dict[tuple[str, str | None], list[PredictionRow]] = {}
-    for i, r in enumerate(records):
+    for i, record in records:
+        r = record.value
         try:
             groups.setdefault((r["source"], r.get("modality")), []).append(PredictionRow(
-                index=int(r.get("index", i)), reference=str(r["reference"]), prediction=r.get("prediction"),
+                index=int(r.get("index", i)), reference=str(r["reference"]), prediction=_text(r.get("prediction")),
                 human_turn=str(r.get("human_turn", "")), voice=tuple(r.get("voice", ())),
                 modality=r.get("modality")))
         except KeyError as exc:
-            raise PredictionFileError(f"{path}: sample {i} has no {exc.args[0]!r} field") from None
+            problems.append(f"{record.where(path, i)}: no {exc.args[0]!r} field{LEFT_OUT}")
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{record.where(path, i)}: {exc}{LEFT_OUT}")
+    if not groups and problems:
+        raise PredictionFileError(_nothing_readable(problems))
     base = path.name.rsplit(".", 1)[0]
-    return [PredictionSet(_set_name(base, stem, modality, len(groups)), path, stem, tuple(rows), format)
-            for (stem, modality), rows in groups.items()]
+    return [PredictionSet(_set_name(base, stem, modality, len(groups)), path, stem, tuple(rows), format,
+                          tuple(problems) if n == 0 else ())
+            for n, ((stem, modality), rows) in enumerate(groups.items())]
+
+
+def _nothing_readable(problems: list[str]) -> str:
+    more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
+    return "no readable prediction: " + "; ".join(problems[:2]) + more
 
 
 def _set_name(base: str, stem: str, modality: str | None, groups: int) -> str:
@@ -118,16 +129,21 @@ def _set_name(base: str, stem: str, modality: str | None, groups: int) -> str:
     return f"{base}:{stem}" + (f":{modality}" if modality else "")
 
 
-def _release_row(path: Path, index: int, record: dict[str, Any]) -> PredictionRow:
+def _release_row(index: int, record: dict[str, Any]) -> PredictionRow:
     try:
         turns = record["conversations"]
         human = next(t["value"] for t in turns if t.get("from") == "human")
         reference = next(t["value"] for t in turns if t.get("from") == "gpt")
-    except (KeyError, StopIteration, TypeError):
-        raise PredictionFileError(f"{path}: sample {index} has no human/gpt conversation turns") from None
+    except (KeyError, StopIteration, TypeError, AttributeError):
+        raise ValueError("no human/gpt conversation turns") from None
     prediction = next((record[k] for k in PREDICTION_KEYS if k in record), None)
     voice = record.get("voice") or ()
     voice = (voice,) if isinstance(voice, str) else tuple(voice)
     if not voice:  # some release files omit the audio path; keep the sample addressable
         voice = (f"{record.get('id', index)}.wav",) * human.count("<audio>")
-    return PredictionRow(index, str(reference), None if prediction is None else str(prediction), human, voice)
+    return PredictionRow(index, str(reference), _text(prediction), human, voice)
+
+
+def _text(value: Any) -> str | None:
+    """A prediction as text (a number answered as JSON ``5`` is "5"); None stays missing."""
+    return None if value is None else str(value)

@@ -31,9 +31,12 @@ def metric_dict(m: MetricResult) -> dict[str, Any]:
 
 def _pool(results: Iterable[MetricResult]) -> dict[str, Any]:
     results = list(results)
-    valued = [m for m in results if m.value is not None and m.n_used > 0]
+    valued = [m for m in results if m.value is not None]
     weight = sum(m.n_used for m in valued)
-    value = sum(m.value * m.n_used for m in valued) / weight if weight else None  # type: ignore[operator]
+    if weight:
+        value = sum(m.value * m.n_used for m in valued) / weight  # type: ignore[operator]
+    else:  # only values computed on no sample (the paper PSSL script's 0): their plain mean
+        value = sum(m.value for m in valued) / len(valued) if valued else None  # type: ignore[misc]
     first = results[0]
     return {"value": value, "n": sum(m.n for m in results), "n_used": sum(m.n_used for m in results),
             "n_invalid": sum(m.n_invalid for m in results), "files": len(results),
@@ -89,6 +92,8 @@ def build_results(run: ScoreRun, *, system: str, inputs: list[str]) -> dict[str,
         "categories": dict(categories),
         "unknown_files": run.unknown_files,
         "problems": run.problems,
+        "left_out": run.left_out,
+        "complete": run.complete,
     }
 
 

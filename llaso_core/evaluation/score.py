@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable
@@ -16,6 +18,8 @@ from llaso_core.evaluation.predictions import (
     expand_inputs,
     read_prediction_sets,
 )
+from llaso_core.evaluation.records import LEFT_OUT
+from llaso_core.judge.types import Judgment
 from llaso_core.loader import PluginHost
 from llaso_core.metrics.base import MetricResult, Protocol
 from llaso_core.query import QueryError, parse_release_turn
@@ -42,11 +46,24 @@ class SetScore:
 
 @attrs.define
 class ScoreRun:
+    """One scoring run: what was scored, files not scored, and problems (repairs, and what was
+    left out: records, judge rows, judge verdicts, each ending in ``LEFT_OUT``)."""
+
     protocol: Protocol
     judge: JudgeOptions
     sets: list[SetScore] = attrs.Factory(list)
     unknown_files: list[dict[str, str]] = attrs.Factory(list)
     problems: list[str] = attrs.Factory(list)
+
+    @property
+    def left_out(self) -> int:
+        """Problems that left a record, judge row or verdict out of the scores."""
+        return sum(p.endswith(LEFT_OUT) for p in self.problems)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file, record and judge verdict asked for was scored."""
+        return not self.unknown_files and not self.left_out
 
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -55,32 +72,41 @@ Progress = Callable[[str, int, int], None]  # (what, done, total)
 def score(inputs: Iterable[Path], host: PluginHost, *, protocol: Protocol = Protocol.STRICT,
           judge: JudgeOptions = JudgeOptions(), format: Format = "auto",
           progress: Progress | None = None) -> ScoreRun:
-    """Score every prediction file under ``inputs``. Unknown or unreadable files are reported in
-    the run (never silently skipped); the others are scored."""
+    """Score every prediction file under ``inputs``. No single file, record or judge row stops the
+    run: what cannot be read or scored is named in ``unknown_files``/``problems`` and counted in
+    ``left_out``; the rest is scored."""
     run = ScoreRun(protocol=protocol, judge=judge)
     files = expand_inputs(inputs)
+    deadline_at = time.monotonic() + judge.deadline if judge.deadline is not None else None
     for done, path in enumerate(files):
         if progress:
             progress(path.name, done, len(files))
         try:
             psets = read_prediction_sets(path, format)
-        except (PredictionFileError, OSError, UnicodeDecodeError) as exc:
+        except PredictionFileError as exc:
             run.unknown_files.append({"path": str(path), "reason": str(exc)})
             continue
         for pset in psets:
+            run.problems.extend(pset.problems)
             owner = host.source_of(pset.stem)
             if owner is None:
                 run.unknown_files.append({"path": str(path), "reason": f"no registered task owns source "
                                           f"{pset.stem!r} (see `llaso tasks list`)"})
                 continue
-            run.sets.append(score_set(pset, *owner, host, protocol, judge, run.problems))
+            try:
+                run.sets.append(score_set(pset, *owner, host, protocol, judge, run.problems, deadline_at=deadline_at))
+            except Exception as exc:  # noqa: BLE001 - a plugin's extractor or metric must not end the run
+                run.unknown_files.append({"path": str(path), "reason": f"{pset.name}: scoring failed "
+                                          f"({type(exc).__name__}: {exc})"})
     if progress:
         progress("", len(files), len(files))
     return run
 
 
 def score_set(pset: PredictionSet, task: TaskSpec, source: Source, host: PluginHost, protocol: Protocol,
-              judge: JudgeOptions, problems: list[str]) -> SetScore:
+              judge: JudgeOptions, problems: list[str], *, deadline_at: float | None = None) -> SetScore:
+    """Extract every answer with the task's extractor and compute the task's metrics. Metrics
+    that take ``answers`` score the extracted answers (under ``strict``; see docs/metrics.md)."""
     label_set = task.label_set(source.label_set)
     predictions = [row.prediction for row in pset.rows]
     references = [row.reference for row in pset.rows]
@@ -97,19 +123,52 @@ def score_set(pset: PredictionSet, task: TaskSpec, source: Source, host: PluginH
     for name in task.metrics_for(source):
         fn = host.metrics.get(name).load()
         if name == "judge":
-            verdicts = collect_judgments(pset, judge, protocol.value)
-            judge_sources.update(v.source if v.ok else f"{v.source}:{v.status}" for v in verdicts if v is not None)
-            texts = [v.raw if v is not None and v.status in ("ok", "parse_error") else None for v in verdicts]
-            metrics[name] = fn(texts, references, protocol=protocol, **options)
-            unscored = sum(v is None or v.status in ("missing", "api_error") for v in verdicts)
-            if unscored:
-                problems.append(f"{pset.name}: {unscored} sample(s) have no judge verdict (unscored)"
-                                + (" — run with a judge, or --retry-failed" if judge.backend != "none" else
-                                   " — --judge none"))
-        else:
-            extra = {"parser": extractor} if label_set.kind == "numeric" else {}
-            metrics[name] = fn(predictions, references, protocol=protocol, **options, **extra)
+            metrics[name] = _judge_metric(fn, pset, references, judge, protocol, problems, judge_sources,
+                                          deadline_at, options)
+            continue
+        extra: dict[str, object] = {"parser": extractor} if label_set.kind == "numeric" else {}
+        if _takes_answers(fn):
+            extra["answers"] = extracted
+        metrics[name] = fn(predictions, references, protocol=protocol, **options, **extra)
     return SetScore(pset, task, source, modalities, metrics, extracted, dict(judge_sources))
+
+
+def _takes_answers(fn: Callable[..., MetricResult]) -> bool:
+    """Whether a metric function accepts the extracted ``answers`` (every built-in one does)."""
+    try:
+        return "answers" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _judge_metric(fn: Callable[..., MetricResult], pset: PredictionSet, references: list[str],
+                  judge: JudgeOptions, protocol: Protocol, problems: list[str], judge_sources: Counter[str],
+                  deadline_at: float | None, options: dict[str, object]) -> MetricResult:
+    """The judge metric of one set: verdicts (recorded, cached or asked), failures named."""
+    verdicts = collect_judgments(pset, judge, protocol.value, problems, deadline_at=deadline_at)
+    judge_sources.update(v.source if v.ok else f"{v.source}:{v.status}" for v in verdicts if v is not None)
+    texts = [v.raw if v is not None and v.status in ("ok", "parse_error") else None for v in verdicts]
+    failures = [_failure_note(v) for v in verdicts]
+    result = fn(texts, references, protocol=protocol, failures=failures, **options)
+    statuses = Counter(v.status for v in verdicts if v is not None)
+    if statuses["missing"]:
+        problems.append(f"{pset.name}: {statuses['missing']} sample(s) have no judge verdict (unscored)"
+                            + (" — --judge none" if judge.backend == "none" else ""))
+    unparsed = sum(s.note == "no score" for s in result.samples)
+    for count, what in ((statuses["api_error"], "judge API failure(s)"),
+                        (unparsed, "judge verdict(s) without a parsable score")):
+        if count:
+            problems.append(f"{pset.name}: {count} {what} (unscored; --retry-failed asks again){LEFT_OUT}")
+    return result
+
+
+def _failure_note(verdict: Judgment | None) -> str | None:
+    """Why a sample has no judge text: the judge API failed, or no verdict was recorded or cached."""
+    if verdict is None or verdict.status in ("ok", "parse_error"):
+        return None
+    if verdict.status == "api_error":
+        return f"judge API failure: {verdict.error}"
+    return f"no judge verdict ({verdict.error})" if verdict.error else "no judge verdict"
 
 
 def _modalities(pset: PredictionSet, source: Source, host: PluginHost, problems: list[str]) -> tuple[str | None, ...]:

@@ -26,6 +26,7 @@ from .types import Judgment, JudgeRequest
 API_KEY_ENV = ("LLASO_JUDGE_API_KEY", "OPENAI_API_KEY")
 LOCAL_DUMMY_KEY = "EMPTY"
 RETRY_STATUS = frozenset({408, 409, 429})
+DEADLINE_PASSED = "judge deadline passed"  # such failures are not cached: the pair was not judged
 
 Progress = Callable[[int], None]
 
@@ -64,6 +65,9 @@ class Judge:
     ``cache`` may be a `JudgeCache`, a path, or ``None`` (no persistence). ``offline=True``
     never calls the API: cached results are returned and the rest come back ``missing``.
     ``retry_failed=True`` calls the API again for cached ``api_error``/``parse_error`` entries.
+    ``timeout`` bounds one request, ``max_retries`` the further tries after a retryable failure,
+    ``deadline_at`` (a ``time.monotonic()`` instant) all calls: a request not answered by then is
+    an ``api_error`` (not cached, so a later run asks again).
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class Judge:
         retry_max_delay: float = 60.0,
         retry_failed: bool = False,
         offline: bool = False,
+        deadline_at: float | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -101,6 +106,7 @@ class Judge:
         self.retry_max_delay = retry_max_delay
         self.retry_failed = retry_failed
         self.offline = offline
+        self.deadline_at = deadline_at
         self._owns_cache = not (isinstance(cache, JudgeCache) or cache is None)
         self.cache = JudgeCache(cache) if self._owns_cache else cache  # type: ignore[arg-type]
         self._api_key = resolve_api_key(api_key, base_url)
@@ -198,13 +204,16 @@ class Judge:
         for future in as_completed(futures):
             key = futures[future]
             judgment = future.result()
-            if self.cache is not None:
+            if self.cache is not None and not (judgment.error or "").startswith(DEADLINE_PASSED):
                 self.cache.put(key, judgment, model=self.model, protocol=self.protocol,
                                prompt_version=self.prompt_version)
             results[key] = judgment
             done += counts[key]
             if progress is not None:
                 progress(done)
+
+    def _time_left(self) -> float | None:
+        return None if self.deadline_at is None else self.deadline_at - time.monotonic()
 
     def _backoff(self, attempt: int, error: Exception) -> float:
         delay = min(self.retry_max_delay, self.retry_base_delay * 2**attempt)
@@ -220,14 +229,21 @@ class Judge:
             kwargs["max_tokens"] = self.max_tokens
         attempt = 0
         while True:
+            left = self._time_left()
+            if left is not None and left <= 0:
+                tries = f" after {attempt} attempt(s)" if attempt else " before the request was sent"
+                return Judgment("api_error", None, None, f"{DEADLINE_PASSED}{tries}", "api")
             try:
-                response = client.chat.completions.create(**kwargs)
+                response = client.chat.completions.create(
+                    **kwargs, timeout=self.timeout if left is None else min(self.timeout, left))
                 break
             except Exception as error:  # noqa: BLE001 - every failure becomes an api_error
                 if not is_retryable(error) or attempt >= self.max_retries:
                     tries = f" after {attempt + 1} attempts" if attempt else ""
                     return Judgment("api_error", None, None, f"{type(error).__name__}{tries}: {error}", "api")
-                time.sleep(self._backoff(attempt, error))
+                pause = self._backoff(attempt, error)
+                left = self._time_left()
+                time.sleep(pause if left is None else max(0.0, min(pause, left)))
                 attempt += 1
         try:
             text = (response.choices[0].message.content or "").strip()

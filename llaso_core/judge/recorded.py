@@ -2,17 +2,17 @@
 
 For a prediction file ``X/foo_test.json`` the released judge wrote ``X/gpt_result/foo_test.jsonl``
 with one row per sample: ``file``, ``index``, ``predicted``, ``reference``, ``evaluation``.
-`load_recorded` keeps them per index (exact reproduction, duplicates included);
+`load_recorded` keeps them per index (the first row of a repeated index, reported);
 `import_recorded` puts them into a `JudgeCache` keyed by pair (reuse by a paper-protocol judge).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
+
+from llaso_core.evaluation.records import LEFT_OUT, read_records
 
 from .cache import RECORDED_MODEL, JudgeCache, recorded_judgment
 from .types import Judgment
@@ -48,34 +48,50 @@ def find_recorded(prediction_file: str | Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def iter_recorded(path: str | Path) -> Iterator[RecordedJudgment]:
-    """Rows of one ``gpt_result/*.jsonl`` file, in file order (blank lines skipped)."""
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                yield RecordedJudgment(str(row["file"]), int(row["index"]), row["predicted"],
-                                       row["reference"], row["evaluation"])
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{line_no}: not a recorded judge row ({error})") from error
+@attrs.frozen
+class RecordedFile:
+    """The readable rows of one ``gpt_result`` file and what was repaired or left out."""
+
+    rows: tuple[RecordedJudgment, ...]
+    problems: tuple[str, ...]
 
 
-def load_recorded(path: str | Path) -> dict[int, RecordedJudgment]:
-    """Rows of one ``gpt_result/*.jsonl`` file keyed by sample index (a repeated index is an error)."""
+def read_recorded(path: str | Path) -> RecordedFile:
+    """Rows of one ``gpt_result/*.jsonl`` file in file order, read tolerantly
+    (`llaso_core.evaluation.records`); a row that cannot be read is named in ``problems`` and left
+    out, never the end of the run."""
+    read = read_records(Path(path))
+    problems = read.problems()
+    rows: list[RecordedJudgment] = []
+    for i, record in enumerate(read.records):
+        row = record.value
+        try:
+            rows.append(RecordedJudgment(str(row["file"]), int(row["index"]), str(row["predicted"]),
+                                         str(row["reference"]), str(row["evaluation"] or "")))
+        except (ValueError, KeyError, TypeError) as error:
+            problems.append(f"{record.where(Path(path), i)}: not a recorded judge row ({error!r}){LEFT_OUT}")
+    return RecordedFile(tuple(rows), tuple(problems))
+
+
+def load_recorded(path: str | Path) -> tuple[dict[int, RecordedJudgment], list[str]]:
+    """Rows of one ``gpt_result/*.jsonl`` file keyed by sample index, and the file's problems
+    (a repeated index keeps its first row and is reported)."""
+    read = read_recorded(path)
+    problems = list(read.problems)
     rows: dict[int, RecordedJudgment] = {}
-    for row in iter_recorded(path):
+    for row in read.rows:
         if row.index in rows:
-            raise ValueError(f"{path}: index {row.index} appears twice")
+            problems.append(f"{path}: index {row.index} appears twice; the first row is used")
+            continue
         rows[row.index] = row
-    return rows
+    return rows, problems
 
 
-def load_recorded_for(prediction_file: str | Path) -> dict[int, RecordedJudgment] | None:
-    """Recorded judgments beside ``prediction_file`` keyed by index, or ``None`` if there are none."""
+def load_recorded_for(prediction_file: str | Path) -> tuple[dict[int, RecordedJudgment], list[str]]:
+    """Recorded judgments beside ``prediction_file`` keyed by index (empty if there are none),
+    and the problems of reading them."""
     path = find_recorded(prediction_file)
-    return load_recorded(path) if path is not None else None
+    return load_recorded(path) if path is not None else ({}, [])
 
 
 def import_recorded(
@@ -102,6 +118,6 @@ def import_recorded(
     written = 0
     for path in files:
         rows = ({"predicted": r.predicted, "reference": r.reference, "evaluation": r.evaluation}
-                for r in iter_recorded(path))
+                for r in read_recorded(path).rows)
         written += cache.import_recorded(rows, model=model, overwrite=overwrite)
     return written

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .base import Protocol
 
@@ -26,6 +27,16 @@ def check_lengths(predictions: Sequence[object], references: Sequence[object]) -
 def safe_div(numerator: float, denominator: float) -> float | None:
     """``numerator / denominator``, or ``None`` when the denominator is 0."""
     return numerator / denominator if denominator else None
+
+
+def answers_or_read(predictions: Sequence[str | None], answers: Sequence[Any] | None,
+                    read: Callable[[str], Any]) -> list[Any]:
+    """Each sample's answer under ``strict``: the task extractor's (``answers``, as ``llaso score``
+    passes them) when given, else ``read(prediction)``; ``None`` for a missing prediction."""
+    if answers is None:
+        return [None if p is None else read(p) for p in predictions]
+    check_lengths(predictions, answers)
+    return [None if p is None else a for p, a in zip(predictions, answers)]
 
 
 def reject_options(name: str, options: dict[str, object], allowed: tuple[str, ...] = ()) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
+from ._common import MISSING, answers_or_read, as_protocol, check_lengths, reject_options, safe_div
 from .base import MetricResult, Protocol, SampleScore
 from .extract import (
     abstention_hits,
@@ -43,9 +43,11 @@ def accuracy(
     *,
     protocol: Protocol | str = Protocol.STRICT,
     labels: Sequence[str] | None = None,
+    answers: Sequence[Any] | None = None,
     **options: Any,
 ) -> MetricResult:
-    """Share of correct answers over all ``n`` samples."""
+    """Share of correct answers over all ``n`` samples. Under ``strict``, ``answers`` (the task
+    extractor's labels, ``None`` = no single label) replace the built-in label matching."""
     reject_options("acc", options)
     n = check_lengths(predictions, references)
     proto = as_protocol(protocol)
@@ -65,22 +67,24 @@ def accuracy(
         declared = _strict_labels(labels, references)
         norm_labels = {normalize_label_text(label) for label in declared}
         outside = sum(normalize_label_text(ref) not in norm_labels for ref in references)
-        for pred, ref in zip(predictions, references, strict=True):
+        chosen = answers_or_read(predictions, answers, lambda p: strict_label_hits(p, declared))
+        for pred, ref, answer in zip(predictions, references, chosen, strict=True):
             if pred is None:
                 samples.append(SampleScore(value=0.0, invalid=True, note=MISSING))
                 continue
-            hits = strict_label_hits(pred, declared)
-            if len(hits) != 1:
+            note, hits = ABSTAINED, None
+            if answers is None:  # the built-in matching: exactly one label named
+                hits = answer
+                answer = hits[0] if len(hits) == 1 else None
                 note = f"{ABSTAINED} ({len(hits)} matched)"
-                samples.append(
-                    SampleScore(value=0.0, extracted=hits or None, invalid=True, note=note)
-                )
+            if answer is None:
+                samples.append(SampleScore(value=0.0, extracted=hits or None, invalid=True, note=note))
                 continue
-            ok = normalize_label_text(hits[0]) == normalize_label_text(ref)
-            samples.append(SampleScore(value=float(ok), extracted=hits[0]))
+            ok = normalize_label_text(str(answer)) == normalize_label_text(ref)
+            samples.append(SampleScore(value=float(ok), extracted=answer))
         extra = {
             "labels": declared,
-            "rule": "longest-boundary-match",
+            "rule": "extractor" if answers is not None else "longest-boundary-match",
             "references_outside_labels": outside,
         }
     correct = sum(s.value or 0.0 for s in samples)
@@ -104,10 +108,12 @@ def abstention(
     *,
     protocol: Protocol | str = Protocol.STRICT,
     labels: Sequence[str] | None = None,
+    answers: Sequence[Any] | None = None,
     **options: Any,
 ) -> MetricResult:
     """Share of answers that name no label or several labels (lower is better).
-    ``n_invalid`` counts missing predictions only (they also count as abstentions)."""
+    ``n_invalid`` counts missing predictions only (they also count as abstentions). Under
+    ``strict``, ``answers`` (the task extractor's) decide: ``None`` is an abstention."""
     reject_options("abstention", options)
     n = check_lengths(predictions, references)
     proto = as_protocol(protocol)
@@ -124,19 +130,17 @@ def abstention(
             return strict_label_hits(pred, label_list)
 
     samples: list[SampleScore] = []
-    for pred in predictions:
+    from_extractor = proto is Protocol.STRICT and answers is not None
+    chosen = answers_or_read(predictions, answers if from_extractor else None, hits_of)
+    for pred, answer in zip(predictions, chosen, strict=True):
         if pred is None:
             samples.append(SampleScore(value=1.0, invalid=True, note=MISSING))
             continue
-        hits = hits_of(pred)
-        abstained = len(hits) != 1
-        samples.append(
-            SampleScore(
-                value=float(abstained),
-                extracted=hits,
-                note=f"{ABSTAINED} ({len(hits)} matched)" if abstained else None,
-            )
-        )
+        if from_extractor:
+            abstained, note = answer is None, ABSTAINED
+        else:
+            abstained, note = len(answer) != 1, f"{ABSTAINED} ({len(answer)} matched)"
+        samples.append(SampleScore(value=float(abstained), extracted=answer, note=note if abstained else None))
     return MetricResult(
         name="abstention",
         value=safe_div(sum(s.value or 0.0 for s in samples), n),

@@ -7,6 +7,7 @@ protocol. Nothing here aggregates; the metric modules do.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ __all__ = [
     "parse_number_strict",
     "parse_pitch_paper",
     "parse_pssl",
+    "parse_pssl_paper",
     "strict_label",
     "strict_label_hits",
 ]
@@ -122,23 +124,26 @@ _AGE_NUMBER = re.compile(r"\d+")
 
 
 def parse_pitch_paper(text: str) -> float | None:
-    """``pitch_L1.py`` parser: ``int()``, then ``float()``, then regex ``\\d+\\.?\\d*``; with a
-    '-' and at least two numbers the rounded (Python ``round``) mean of the first two,
-    otherwise the first number; ``None`` when nothing parses. No range check here."""
+    """``pitch_L1.py``'s ``parse_pitch_value``: ``int()``, then ``int(round(float()))``, then regex
+    ``\\d+\\.?\\d*``: with a '-' and at least two numbers the rounded mean of the first two,
+    otherwise the first number rounded. Every value is rounded to an integer (Python ``round``:
+    half to even) before the difference is taken; ``None`` when nothing parses (or NaN/inf, which
+    the script cannot round). No range check here."""
     try:
         return float(int(text))
     except (TypeError, ValueError):
         pass
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        pass
     numbers = _PITCH_NUMBER.findall(text)
-    if "-" in text and len(numbers) >= 2:
-        return float(round((float(numbers[0]) + float(numbers[1])) / 2))
-    if numbers:
-        return float(numbers[0])
-    return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        if not numbers:
+            return None
+        if "-" in text and len(numbers) >= 2:
+            value = (float(numbers[0]) + float(numbers[1])) / 2
+        else:
+            value = float(numbers[0])
+    return float(round(value)) if math.isfinite(value) else None
 
 
 def parse_age_paper(text: str) -> float | None:
@@ -212,6 +217,17 @@ def parse_pssl(text: str) -> dict[str, int] | None:
     if all(aspect in scores for aspect in PSSL_ASPECTS):
         return {aspect: scores[aspect] for aspect in PSSL_ASPECTS}
     return None
+
+
+def parse_pssl_paper(text: str) -> dict[str, int] | None:
+    """``pronunciation_scoring.py``'s ``extract_scores`` exactly: the main regex alone when it finds
+    all three aspects, else the fallback regex alone (the two are not combined, unlike
+    `parse_pssl`: "accuracy is 8, fluency is 9, 7 for prosodic" parses there, not here)."""
+    low = text.lower()
+    scores = {key: int(value) for key, value in _PSSL_MAIN.findall(low)}
+    if len(scores) < 3:
+        scores = {key: int(value) for value, key in _PSSL_FALLBACK.findall(low)}
+    return scores if len(scores) == 3 else None
 
 
 _JUDGE_SCORE_WHOLE = re.compile(r"Score:\s*(\d+)")

@@ -27,9 +27,12 @@ def judge(
     *,
     protocol: Protocol | str = Protocol.STRICT,
     labels: Sequence[str] | None = None,
+    failures: Sequence[str | None] | None = None,
     **options: Any,
 ) -> MetricResult:
-    """Mean parsed judge score over the evaluations that parse."""
+    """Mean parsed judge score over the evaluations that parse. ``failures[i]`` says why sample
+    ``i`` has no evaluation (e.g. "judge API failure: ..."); without it the note is "missing
+    prediction"."""
     reject_options("judge", options)
     if len(references):
         check_lengths(predictions, references)
@@ -37,10 +40,10 @@ def judge(
     low, high = SCORE_RANGE
     samples: list[SampleScore] = []
     scores: list[int] = []
-    for text in predictions:
+    for i, text in enumerate(predictions):
         score = parse_judge_score(text, whole_number=proto is Protocol.STRICT)
         if text is None:
-            samples.append(SampleScore(invalid=True, note=MISSING))
+            samples.append(SampleScore(invalid=True, note=(failures[i] if failures else None) or MISSING))
         elif score is None:
             samples.append(SampleScore(invalid=True, note="no score"))
         elif proto is Protocol.STRICT and not low <= score <= high:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
+from ._common import MISSING, answers_or_read, as_protocol, check_lengths, reject_options, safe_div
 from .base import MetricResult, Protocol, SampleScore
 from .extract import parse_age_paper, parse_number_strict, parse_pitch_paper
 
@@ -42,6 +42,13 @@ PARSERS: dict[str, ParserSpec] = {
 }
 
 
+def _as_number(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _in_range(value: float, bounds: tuple[float, float] | None) -> bool:
     return bounds is None or bounds[0] <= value <= bounds[1]
 
@@ -53,10 +60,13 @@ def mae(
     protocol: Protocol | str = Protocol.STRICT,
     labels: Sequence[str] | None = None,
     parser: str = "pitch",
+    answers: Sequence[Any] | None = None,
     **options: Any,
 ) -> MetricResult:
     """MAE over the samples whose prediction and reference parse (see module docstring).
-    ``parser`` ("pitch" or "age") picks the released parser and the plausible range."""
+    ``parser`` ("pitch" or "age") picks the released parser and the plausible range. Under
+    ``strict``, ``answers`` (the task extractor's numbers, ``None`` = no number) replace the
+    built-in reading of the predictions."""
     reject_options("mae", options)
     if parser not in PARSERS:
         raise ValueError(f"unknown parser {parser!r}; expected one of {sorted(PARSERS)}")
@@ -67,15 +77,16 @@ def mae(
         parse, bounds = spec.paper, spec.paper_range
     else:
         parse, bounds = parse_number_strict, spec.strict_range
+    guesses = answers_or_read(predictions, answers if proto is Protocol.STRICT else None, parse)
     samples: list[SampleScore] = []
     errors: list[float] = []
     bad_references = 0
-    for pred, ref in zip(predictions, references, strict=True):
+    for pred, ref, guess in zip(predictions, references, guesses, strict=True):
         if pred is None:
             samples.append(SampleScore(invalid=True, note=MISSING))
             continue
         truth = parse(ref)
-        guess = parse(pred)
+        guess = _as_number(guess)
         if truth is None or not _in_range(truth, bounds):
             bad_references += 1
             note = "reference not a valid number"

@@ -16,7 +16,7 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from ._common import MISSING, as_protocol, check_lengths, reject_options, safe_div
+from ._common import MISSING, answers_or_read, as_protocol, check_lengths, reject_options, safe_div
 from .base import MetricResult, Protocol, SampleScore
 
 __all__ = ["IDX_MAPPING", "TIMIT61", "paper_letter_sequence", "per", "segment_ipa"]
@@ -94,10 +94,12 @@ def per(
     *,
     protocol: Protocol | str = Protocol.STRICT,
     labels: Sequence[str] | None = None,
+    answers: Sequence[str | None] | None = None,
     **options: Any,
 ) -> MetricResult:
     """Phoneme error rate (see module docstring). A ``None`` prediction is invalid: dropped
-    under ``paper``, an empty hypothesis (all deletions) under ``strict``."""
+    under ``paper``, an empty hypothesis (all deletions) under ``strict``, where the hypothesis
+    is ``answers[i]`` (the task extractor's text) when given."""
     reject_options("per", options)
     n = check_lengths(predictions, references)
     proto = as_protocol(protocol)
@@ -131,9 +133,10 @@ def per(
             extra={"unit_of_comparison": "timit-folded ASCII letters", "averaging": "utterance"},
         )
     total_errors = total_len = 0
-    for pred, ref in zip(predictions, references, strict=True):
+    texts = answers_or_read(predictions, answers, str)
+    for pred, ref, text in zip(predictions, references, texts, strict=True):
         ref_phones = segment_ipa(ref)
-        hyp_phones = segment_ipa(pred) if pred is not None else []
+        hyp_phones = segment_ipa(str(text)) if text is not None else []
         errors = Levenshtein.distance(ref_phones, hyp_phones)
         total_errors += errors
         total_len += len(ref_phones)

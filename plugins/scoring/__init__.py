@@ -1,25 +1,10 @@
 """Built-in metrics, extractors and judges. The code lives in ``llaso_core.metrics`` and
-``llaso_core.judge``; this plugin only declares them, by lazy reference."""
+``llaso_core.judge``; this plugin registers them by lazy reference (the metrics as declared once
+in ``llaso_core.metrics.BUILTIN_METRICS``)."""
 
 from llaso_core import hookimpl
-from llaso_core.specs import ExtractorSpec, JudgeSpec, MetricSpec
-
-_M = "llaso_core.metrics"
-
-METRICS = (
-    MetricSpec("wer", f"{_M}.error_rate:wer", "word error rate, corpus level (jiwer)", higher_is_better=False),
-    MetricSpec("cer", f"{_M}.error_rate:cer", "character error rate, corpus level (jiwer)",
-               higher_is_better=False),
-    MetricSpec("per", f"{_M}.phoneme:per", "phoneme error rate", higher_is_better=False),
-    MetricSpec("acc", f"{_M}.classification:accuracy", "closed-set accuracy"),
-    MetricSpec("abstention", f"{_M}.classification:abstention",
-               "share of closed-set answers naming no label or several", higher_is_better=False),
-    MetricSpec("mae", f"{_M}.numeric:mae", "mean absolute error of a numeric answer",
-               higher_is_better=False, unit="count"),
-    MetricSpec("pssl_acc", f"{_M}.pronunciation:pssl_accuracy",
-               "exact-match accuracy of the accuracy/prosodic/fluency scores"),
-    MetricSpec("judge", f"{_M}.judge_score:judge", "mean LLM-judge score, 1-5", unit="score"),
-)
+from llaso_core.metrics import BUILTIN_METRICS
+from llaso_core.specs import ExtractorSpec, JudgeSpec
 
 _X = "llaso_core.extractors"
 
@@ -39,7 +24,7 @@ JUDGES = (
 
 @hookimpl
 def llaso_register_metrics(register):
-    for spec in METRICS:
+    for spec in BUILTIN_METRICS:
         register(spec)
 
 

@@ -14,9 +14,9 @@ from tests.judge.server import FakeJudgeServer, expected_score
 runner = CliRunner()
 
 
-def score(*args: str, cache: Path) -> dict:
+def score(*args: str, cache: Path, exit_code: int = 0) -> dict:
     result = runner.invoke(app, ["score", *args, "--judge-cache", str(cache)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     out = Path(args[args.index("--out") + 1])
     return json.loads((out / "results.json").read_text())
 
@@ -47,7 +47,9 @@ def test_unknown_and_broken_files_are_reported_not_skipped(release_dir, tmp_path
     shutil.copy(release_dir / "LLaSO-Base" / "vctk_gender_classification_test.json", inputs)
     (inputs / "my_new_task_test.json").write_text("[]")
     (inputs / "broken_test.jsonl").write_text('{"a": 1}\n{not json\n')
-    results = score(str(inputs), "--out", str(tmp_path / "out"), "--judge", "none", cache=tmp_path / "c.sqlite")
+    results = score(str(inputs), "--out", str(tmp_path / "out"), "--judge", "none", cache=tmp_path / "c.sqlite",
+                    exit_code=3)  # written, but files were left out
+    assert results["complete"] is False
     reasons = {Path(u["path"]).name: u["reason"] for u in results["unknown_files"]}
     assert "my_new_task" in reasons["my_new_task_test.json"]
     assert "broken_test.jsonl:2" in reasons["broken_test.jsonl"]

@@ -253,8 +253,8 @@ CASES: list[Case] = [
     # llaso eval: bad records and clips are named, the rest is answered and scored
     Case("eval-malformed-record", "one malformed record in the evaluation set (default --bad-records skip)",
          "answers and scores the others", "stderr and results.json `problems` (file, line, reason; a count)",
-         lambda tmp, fx: eval_args(corpus(tmp, fx, 2, b"{oops"), fx, tmp), 0,
-         ("record left out: {tmp}/data/train.jsonl: line 2: malformed JSON",), kept=kept_after_bad_record),
+         lambda tmp, fx: eval_args(corpus(tmp, fx, 2, b"{oops"), fx, tmp), 3,
+         ("record {tmp}/data/train.jsonl: line 2: malformed JSON", "; left out"), kept=kept_after_bad_record),
     Case("eval-bad-records-fail", "the same with --bad-records fail", "stops before generating",
          "stderr, one line",
          lambda tmp, fx: eval_args(corpus(tmp, fx, 2, b"{oops"), fx, tmp, "--bad-records", "fail"), 2,
@@ -300,7 +300,7 @@ CASES: list[Case] = [
          ("{tmp}/data/train.jsonl:4: expected a JSON object, got list",)),
     Case("train-unknown-stage", "train --stage with a wrong name", "refuses", "stderr",
          lambda tmp, fx: ["train", "--stage", "alignn"], 2, ("unknown --stage 'alignn'",)),
-    # llaso score / report (prediction files and judge servers: see docs/reliability-scoring.md)
+    # llaso score / report (prediction files and judge servers: see tests/faults/test_scoring.py)
     Case("score-out-existing-file", "score --out an existing file", "refuses before scoring; the file is kept",
          "stderr", lambda tmp, fx: ["score", str(tmp), "--out", str(a_file(tmp)), "--judge", "none"], 2,
          ("--out {tmp}/afile: exists and is not a folder",), kept=file_untouched),

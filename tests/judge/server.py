@@ -7,13 +7,16 @@ is set by substrings of the user message:
 - ``transient[s] = (status, times)``: the first ``times`` requests containing ``s`` get HTTP
   ``status`` (e.g. 500 or 429), later ones succeed;
 - ``always_fail[s] = status``: every request containing ``s`` gets HTTP ``status``;
-- ``garbage``: substrings whose requests get text without a score.
+- ``garbage``: substrings whose requests get text without a score;
+- ``hang[s] = seconds``: requests containing ``s`` wait that long before answering;
+- ``non_json``: substrings whose requests get HTTP 200 with a body that is not JSON.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,15 +41,23 @@ class FakeJudgeServer:
         self.transient: dict[str, tuple[int, int]] = {}
         self.always_fail: dict[str, int] = {}
         self.garbage: set[str] = set()
+        self.hang: dict[str, float] = {}
+        self.non_json: set[str] = set()
         self.max_in_flight = 0
         self._in_flight = 0
         self._fail_counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
+        self._httpd.handle_error = self._handle_error  # type: ignore[method-assign]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
+
+    def _handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up on a hanging request (its time-out) is expected: stay quiet."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            ThreadingHTTPServer.handle_error(self._httpd, request, client_address)
 
     @property
     def base_url(self) -> str:
@@ -75,10 +86,16 @@ class FakeJudgeServer:
         self.stop()
 
     # -- request handling ----------------------------------------------------------------
-    def _decide(self, body: dict[str, Any]) -> tuple[int, str]:
+    def _decide(self, body: dict[str, Any]) -> tuple[int, str | None]:
+        """(status, judge text); ``None`` text: answer with a body that is not JSON."""
         user = next((m["content"] for m in body["messages"] if m["role"] == "user"), "")
+        pause = max((s for needle, s in self.hang.items() if needle in user), default=0.0)
+        if pause:
+            time.sleep(pause)
         with self._lock:
             self.requests.append(body)
+            if any(needle in user for needle in self.non_json):
+                return 200, None
             for needle, status in self.always_fail.items():
                 if needle in user:
                     return status, ""
@@ -127,6 +144,14 @@ class FakeJudgeServer:
                 finally:
                     with server._lock:
                         server._in_flight -= 1
+                if content is None:
+                    data = b"<html>upstream proxy error</html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if status != 200:
                     self._send(status, {"error": {"message": f"test failure {status}", "type": "server_error",
                                                   "code": status}})

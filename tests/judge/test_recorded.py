@@ -51,9 +51,9 @@ def test_find_and_load_recorded(tmp_path: Path) -> None:
     prediction_file = _write_release(tmp_path)
     assert recorded_path(prediction_file) == tmp_path / "sys" / "gpt_result" / "foo_test.jsonl"
     assert find_recorded(tmp_path / "sys" / "bar_test.json") is None
-    assert load_recorded_for(tmp_path / "sys" / "bar_test.json") is None
-    rows = load_recorded_for(prediction_file)
-    assert rows is not None and sorted(rows) == [0, 1, 2, 3, 4]
+    assert load_recorded_for(tmp_path / "sys" / "bar_test.json") == ({}, [])
+    rows, problems = load_recorded_for(prediction_file)
+    assert sorted(rows) == [0, 1, 2, 3, 4] and problems == []
     judgments = [rows[i].judgment for i in range(5)]
     assert [j.status for j in judgments] == ["ok", "ok", "ok", "api_error", "parse_error"]
     assert [j.score for j in judgments] == [5, 1, 4, None, None]
@@ -92,7 +92,7 @@ def test_released_dolly_judgments_are_reused(
     server: FakeJudgeServer, make_judge: MakeJudge, tmp_path: Path
 ) -> None:
     dolly = require_reference(DOLLY)
-    rows = load_recorded(dolly)
+    rows, _ = load_recorded(dolly)
     scores = [parse_score(r.evaluation) for r in rows.values()]
     assert None not in scores
     with JudgeCache(tmp_path / "judge.sqlite") as cache:
@@ -111,5 +111,5 @@ def test_import_from_release_folder(tmp_path: Path) -> None:
     release = dolly.parents[1]
     with JudgeCache(tmp_path / "judge.sqlite") as cache:
         written = import_recorded(cache, release / "dolly_input_1_test.json")
-        assert written == len(load_recorded(dolly))
+        assert written == len(load_recorded(dolly)[0])
         assert import_recorded(cache, release) > 0

@@ -109,7 +109,11 @@ def test_paper_abstention_counts_overlapping_labels() -> None:
     [
         ("60", 60.0),
         (" 60\n", 60.0),
-        ("60.5", 60.5),
+        ("60.5", 60.0),  # pitch_L1.py rounds every parsed value: int(round(60.5)) == 60
+        ("61.5", 62.0),
+        ("The pitch is 60.7.", 61.0),
+        ("60.4 - 61.9", 61.0),  # range: rounded mean
+        ("nan", None),  # the script cannot round NaN: the sample is dropped
         ("MIDI note 60", 60.0),
         ("40-45", 42.0),  # round(42.5) == 42 (Python rounds half to even)
         ("41-46", 44.0),  # round(43.5) == 44

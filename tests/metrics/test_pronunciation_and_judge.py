@@ -32,7 +32,17 @@ def test_pssl_exact_match_per_aspect_over_parsed_samples() -> None:
 def test_pssl_unparseable_reference_is_excluded_in_both() -> None:
     for protocol in Protocol:
         result = pssl_accuracy([REF.format(1, 2, 3)], ["no scores here"], protocol=protocol)
-        assert result.value is None and result.n_used == 0 and result.extra["bad_references"] == 1
+        assert result.n_used == 0 and result.extra["bad_references"] == 1
+        # pronunciation_scoring.py reports 0 when no sample parses ("... if total > 0 else 0")
+        assert result.value == (0.0 if protocol is Protocol.PAPER else None)
+
+
+def test_pssl_paper_is_zero_when_no_answer_parses() -> None:
+    refs = [REF.format(1, 2, 3), REF.format(4, 5, 6)]
+    paper = pssl_accuracy(["I cannot tell", None], refs, protocol=Protocol.PAPER)
+    assert (paper.value, paper.n_used, paper.n_invalid) == (0.0, 0, 2)
+    strict = pssl_accuracy(["I cannot tell", None], refs, protocol=Protocol.STRICT)
+    assert (strict.value, strict.n_used, strict.n_invalid) == (0.0, 2, 2)
 
 
 def test_judge_mean_ignores_failures_never_zero() -> None:
@@ -62,3 +72,12 @@ def test_strict_judge_reads_the_whole_score_and_rejects_ten() -> None:
     strict = METRICS["judge"](texts, [], protocol="strict")
     assert strict.value == 4.0 and strict.n_invalid == 1
     assert METRICS["judge"](texts, [], protocol="paper").value == 2.5  # the release reads "1"
+
+
+def test_pssl_paper_does_not_combine_the_two_regexes() -> None:
+    mixed = "Accuracy is 8, fluency is 9, and 7 for prosodic."
+    ref = REF.format(8, 7, 9)
+    paper = pssl_accuracy([mixed], [ref], protocol=Protocol.PAPER)
+    assert (paper.value, paper.n_used) == (0.0, 0)  # extract_scores: main regex 2 aspects, fallback 1
+    strict = pssl_accuracy([mixed], [ref], protocol=Protocol.STRICT)
+    assert (strict.value, strict.n_invalid) == (1.0, 0)
