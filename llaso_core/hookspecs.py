@@ -57,3 +57,8 @@ def llaso_register_judges(register: Register) -> None:
 @hookspec
 def llaso_register_tts(register: Register) -> None:
     """Register :class:`~llaso_core.specs.TTSSpec` objects (speech synthesis engines, paper App. H)."""
+
+
+@hookspec
+def llaso_register_models(register: Register) -> None:
+    """Register :class:`~llaso_core.specs.ModelSpec` objects (``--model KIND:REFERENCE`` adapters)."""

@@ -25,6 +25,7 @@ from llaso_core.specs import (
     LLMSpec,
     MetricSpec,
     ModalitySpec,
+    ModelSpec,
     Source,
     SpecError,
     TaskSpec,
@@ -44,6 +45,7 @@ KINDS: dict[str, tuple[str, type]] = {
     "llaso_register_extractors": ("extractors", ExtractorSpec),
     "llaso_register_judges": ("judges", JudgeSpec),
     "llaso_register_tts": ("tts", TTSSpec),
+    "llaso_register_models": ("models", ModelSpec),
 }
 
 
@@ -106,6 +108,10 @@ class PluginHost:
     @property
     def tts(self) -> Registry[TTSSpec]:
         return self.registries["tts"]
+
+    @property
+    def models(self) -> Registry[ModelSpec]:
+        return self.registries["models"]
 
     @functools.cached_property
     def sources(self) -> dict[str, tuple[TaskSpec, Source]]:

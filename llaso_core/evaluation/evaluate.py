@@ -3,7 +3,8 @@
 Predictions are appended to ``predictions.jsonl`` after every batch (flushed and fsynced): a run
 killed at any point and started again skips what is there (a torn last line is dropped), so no
 sample is answered twice or lost. Under torchrun each rank answers its shard into its own file and
-rank 0 merges them.
+rank 0 merges them. Any model plugin answers (:class:`~llaso_core.models.SpeechModel`); a sample it
+could not answer goes to ``unanswered.jsonl`` instead (never scored, asked again on the next run).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any, Callable, Iterable
 from llaso_core import distributed
 from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
 from llaso_core.data.sample import Sample
-from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
 from llaso_core.loader import PluginHost
+from llaso_core.models.base import Answer, GenerationOptions, Request, SpeechModel
 
 PREDICTIONS = "predictions.jsonl"
+UNANSWERED = "unanswered.jsonl"
 
 
 def prediction_row(sample: Sample, prediction: str | None, error: str | None = None) -> dict[str, Any]:
@@ -70,16 +72,31 @@ class PredictionWriter:
         self.handle.close()
 
 
-def generate_predictions(generator: Generator, samples: list[Sample], root: Path, out: Path, host: PluginHost, *,
+def split_by_modality(samples: list[Sample], model: SpeechModel) -> tuple[list[Sample], dict[str, int]]:
+    """The samples ``model`` can take, and how many of each modality it cannot (not evaluated)."""
+    kept, skipped = [], {}
+    for s in samples:
+        if s.modality in model.modalities:
+            kept.append(s)
+        else:
+            skipped[s.modality] = skipped.get(s.modality, 0) + 1
+    return kept, skipped
+
+
+def generate_predictions(model: SpeechModel, samples: list[Sample], root: Path, out: Path, host: PluginHost, *,
                          options: GenerationOptions = GenerationOptions(),
-                         progress: Callable[[int, int], None] | None = None) -> tuple[Path, AudioReport]:
-    """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun)."""
+                         progress: Callable[[int, int], None] | None = None) -> tuple[Path, AudioReport, int]:
+    """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun).
+    Returns the predictions file, the audio report and how many samples the model left unanswered."""
     rank, world = distributed.rank(), distributed.world_size()
-    path = out / (PREDICTIONS if world == 1 else f"predictions.rank{rank}.jsonl")
+    suffix = "" if world == 1 else f".rank{rank}"
+    path = out / (PREDICTIONS if world == 1 else f"predictions{suffix}.jsonl")
     done = read_done(path)
     todo = [s for s in samples[rank::world] if s.id not in done]
     report = AudioReport()
     writer = PredictionWriter(path)
+    (out / f"unanswered{suffix}.jsonl").unlink(missing_ok=True)  # this run asks them again
+    unanswered = PredictionWriter(out / f"unanswered{suffix}.jsonl")
     by_id = {s.id: s for s in todo}
     requests, failed = [], []
     for s in todo:
@@ -90,22 +107,34 @@ def generate_predictions(generator: Generator, samples: list[Sample], root: Path
         budget = host.tasks.get(s.task).max_new_tokens if s.task in host.tasks else 64
         requests.append(Request(s.id, s.query, tuple(w.samples for w in waves), budget))
     writer.write(failed)
-    total, finished = len(samples[rank::world]), len(done) + len(failed)
+    total, finished, missed = len(samples[rank::world]), len(done) + len(failed), 0
 
-    def on_batch(batch: list[Request], texts: list[str]) -> None:
-        nonlocal finished
-        writer.write(prediction_row(by_id[r.id], t) for r, t in zip(batch, texts))
+    def on_batch(batch: list[Request], answers: list[Answer]) -> None:
+        nonlocal finished, missed
+        writer.write(prediction_row(by_id[r.id], a.text) for r, a in zip(batch, answers) if a.ok)
+        unanswered.write({"id": r.id, "task": by_id[r.id].task, "modality": by_id[r.id].modality, "error": a.error}
+                         for r, a in zip(batch, answers) if not a.ok)
         finished += len(batch)
+        missed += sum(not a.ok for a in answers)
         if progress:
             progress(finished, total)
 
     try:
         if progress:
             progress(finished, total)
-        generator.generate(requests, options, on_batch=on_batch)
+        model.answer_all(requests, options, on_batch=on_batch)
     finally:
         writer.close()
-    return path, report
+        unanswered.close()
+    return path, report, missed
+
+
+def annotate_results(out: Path, **facts: Any) -> None:
+    """Add ``facts`` (the model, modalities not evaluated, unanswered samples) to ``out/results.json``."""
+    path = out / "results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    results.update(facts)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def wait_for_ranks() -> bool:
