@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -16,9 +17,27 @@ from llaso_core.metrics.base import Protocol
 MODEL_HELP = ("A checkpoint folder written by llaso train or llaso convert, or KIND:REFERENCE: "
               "llaso-release:PATH_OR_HUB_ID, hf:PATH_OR_HUB_ID, openai:MODEL@BASE_URL (see llaso models).")
 
+OPTION_HELP = ("KEY=VALUE passed to the model plugin (repeatable; VALUE read as JSON when it parses), e.g. "
+               "-O concurrency=4 -O device=cuda:1 -O max_new_tokens=null.")
+
+
+def model_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``; a pair without ``=`` is a clear error."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"--model-option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
 
 def eval_command(
     model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+    model_option: Optional[list[str]] = typer.Option(None, "--model-option", "-O", help=OPTION_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for predictions, results and the report."),
     tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
     modalities: str = typer.Option("ta,at,pa", "--modalities", help="Comma-separated modalities."),
@@ -65,8 +84,8 @@ def eval_command(
                              modalities=tuple(modalities.split(",")))
         samples, root = load_samples(config, host, split=split,
                                      announce=lambda m: err_console.print(m, highlight=False))
-        speech_model = load_model(model, host)
-    except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError) as exc:
+        speech_model = load_model(model, host, **model_options(model_option))
+    except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError, TypeError) as exc:
         fail(str(exc))
     if limit:
         samples = first_per_group(samples, limit)
@@ -134,6 +153,7 @@ def first_per_group(samples: list, limit: int) -> list:
 
 def infer_command(
     model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+    model_option: Optional[list[str]] = typer.Option(None, "--model-option", "-O", help=OPTION_HELP),
     audio: Optional[Path] = typer.Option(None, "--audio", help="Audio input (with --instruction), or the whole "
                                          "spoken request when given alone."),
     instruction: Optional[str] = typer.Option(None, "--instruction", help="Text instruction about --audio."),
@@ -152,10 +172,10 @@ def infer_command(
     if audio_instruction is not None and text is None:
         fail("--audio-instruction needs --text (the input the spoken instruction is about)")
     try:
-        assistant = Assistant.load(model)
+        assistant = Assistant.load(model, **model_options(model_option))
         for piece in assistant.stream(audio=audio, instruction=instruction, audio_instruction=audio_instruction,
                                       text=text, max_new_tokens=max_new_tokens):
             console.print(piece, end="", highlight=False, markup=False)
         console.print()
-    except (AudioError, ModelSpecError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
+    except (AudioError, ModelSpecError, FileNotFoundError, ValueError, RuntimeError, OSError, TypeError) as exc:
         fail(str(exc))
