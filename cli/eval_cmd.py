@@ -70,7 +70,7 @@ def eval_command(
     from llaso_core.evaluation.results import write_results
     from llaso_core.evaluation.score import score
     from llaso_core.loader import get_host
-    from llaso_core.models import GenerationOptions, ModelSpecError, describe, load_model
+    from llaso_core.models import GenerationOptions, ModelSpecError, describe, load_model, parse_model_spec
     from llaso_core.registry import UnknownNameError
     from llaso_core.reports import report_from_files
     from llaso_core.training.config import cpu_default
@@ -80,11 +80,12 @@ def eval_command(
         fail(f"unknown --judge {judge!r}; use openai or none")
     host = get_host()
     try:
+        model_ref = parse_model_spec(model, host)  # a misspelt --model fails before any data work
         config = cpu_default(data=str(data) if data else None, tasks=tuple(tasks.split(",")),
                              modalities=tuple(modalities.split(",")))
         samples, root = load_samples(config, host, split=split,
                                      announce=lambda m: err_console.print(m, highlight=False))
-        speech_model = load_model(model, host, **model_options(model_option))
+        speech_model = load_model(model_ref, host, **model_options(model_option))
     except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError, TypeError) as exc:
         fail(str(exc))
     if limit:
