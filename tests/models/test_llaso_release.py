@@ -144,3 +144,18 @@ def test_bad_release_folders_are_named(tmp_path):
         load_model(f"llaso-release:{tmp_path / 'empty'}")
     with pytest.raises(ModelSpecError, match="Did you mean llaso-release"):
         parse_model_spec(f"llaso-relase:{tmp_path}")
+
+
+def test_eval_runs_the_corpus_end_to_end_with_the_release_settings_recorded(release_checkpoint, corpus, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["eval", "--model", f"llaso-release:{release_checkpoint}", "--data", str(corpus),
+                                      "--split", "train", "--tasks", "SGC,ASR", "--out", str(out),
+                                      "-O", "max_new_tokens=4", "-O", "device=cpu"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text())
+    model = results["model"]
+    assert model["kind"] == "llaso-release" and model["select_layer"] == -2
+    assert model["generation"] == {"batch_size": 1, "do_sample": False, "num_beams": 1, "max_new_tokens": 4}
+    assert model["system_prompt"].endswith("natural language.The audio content will be provided with the following "
+                                           "format: <Audio>audio content</Audio>.")
+    assert set(results["modalities"]) == {"ta", "pa"} and sum(f["n"] for f in results["files"]) == 4
