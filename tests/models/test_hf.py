@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from llaso_cli.app import app
 from llaso_core.models import load_model
-from plugins.models.hf import messages
+from llaso_plugins.models.hf import messages
 from tests.models.conftest import requests_of_each_modality
 from tests.models.hf_fixtures import FAMILIES, write_tiny
 
