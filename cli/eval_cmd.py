@@ -64,6 +64,7 @@ def eval_command(
         generate_predictions,
         merge_shards,
         split_by_modality,
+        unanswered,
         wait_for_ranks,
     )
     from llaso_core.evaluation.judging import JudgeOptions
@@ -101,7 +102,7 @@ def eval_command(
                   TimeRemainingColumn(), console=err_console) as bar:
         task = bar.add_task("", total=len(samples))
         try:
-            path, audio, missed = generate_predictions(
+            path, audio = generate_predictions(
                 speech_model, samples, root, out, host, options=options,
                 progress=lambda done, total: bar.update(task, completed=done, total=total))
         finally:
@@ -112,12 +113,13 @@ def eval_command(
         path = merge_shards(out)
     if audio.problem_total:
         err_console.print(f"[yellow]{audio.problem_total} sample(s) had unusable audio (no prediction)[/]")
+    missed = len(unanswered(out))
     if missed:
         err_console.print(f"[yellow]{missed} sample(s) unanswered by {speech_model.spec} (not scored; listed in "
                           f"{out}/unanswered*.jsonl; run the same command again to ask again)[/]")
     run = score([path], host, protocol=protocol, format="llaso",
                 judge=JudgeOptions(backend=judge, model=judge_model, base_url=judge_base_url))
-    system = name or system_name(speech_model.spec if speech_model.kind != "lslm" else model)
+    system = name or system_name(model)
     write_results(run, out, system=system, inputs=[str(path)])
     annotate_results(out, model=describe(speech_model, host, options),
                      not_evaluated={m: {"samples": n, "reason": f"{speech_model.spec} cannot take {m} queries"}
@@ -131,8 +133,8 @@ def eval_command(
 
 
 def system_name(spec: str) -> str:
-    """A short system name: runs/x/instruct/final -> "x/instruct"; another folder -> its name; a
-    KIND:REFERENCE spec -> itself."""
+    """A short system name for ``--model``: runs/x/instruct/final -> "x/instruct"; another folder -> its
+    name; a KIND:REFERENCE spec -> itself."""
     path = Path(spec)
     if not path.is_dir():
         return spec

@@ -85,18 +85,18 @@ def split_by_modality(samples: list[Sample], model: SpeechModel) -> tuple[list[S
 
 def generate_predictions(model: SpeechModel, samples: list[Sample], root: Path, out: Path, host: PluginHost, *,
                          options: GenerationOptions = GenerationOptions(),
-                         progress: Callable[[int, int], None] | None = None) -> tuple[Path, AudioReport, int]:
-    """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun).
-    Returns the predictions file, the audio report and how many samples the model left unanswered."""
+                         progress: Callable[[int, int], None] | None = None) -> tuple[Path, AudioReport]:
+    """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun);
+    what the model could not answer goes to ``unanswered*.jsonl`` (see :func:`unanswered`)."""
     rank, world = distributed.rank(), distributed.world_size()
-    suffix = "" if world == 1 else f".rank{rank}"
-    path = out / (PREDICTIONS if world == 1 else f"predictions{suffix}.jsonl")
+    path = out / (PREDICTIONS if world == 1 else f"predictions.rank{rank}.jsonl")
+    left_path = out / (UNANSWERED if world == 1 else f"unanswered.rank{rank}.jsonl")
     done = read_done(path)
     todo = [s for s in samples[rank::world] if s.id not in done]
     report = AudioReport()
     writer = PredictionWriter(path)
-    (out / f"unanswered{suffix}.jsonl").unlink(missing_ok=True)  # this run asks them again
-    unanswered = PredictionWriter(out / f"unanswered{suffix}.jsonl")
+    left_path.unlink(missing_ok=True)  # this run asks them again
+    left = PredictionWriter(left_path)
     by_id = {s.id: s for s in todo}
     requests, failed = [], []
     for s in todo:
@@ -107,15 +107,14 @@ def generate_predictions(model: SpeechModel, samples: list[Sample], root: Path, 
         budget = host.tasks.get(s.task).max_new_tokens if s.task in host.tasks else 64
         requests.append(Request(s.id, s.query, tuple(w.samples for w in waves), budget))
     writer.write(failed)
-    total, finished, missed = len(samples[rank::world]), len(done) + len(failed), 0
+    total, finished = len(samples[rank::world]), len(done) + len(failed)
 
     def on_batch(batch: list[Request], answers: list[Answer]) -> None:
-        nonlocal finished, missed
+        nonlocal finished
         writer.write(prediction_row(by_id[r.id], a.text) for r, a in zip(batch, answers) if a.ok)
-        unanswered.write({"id": r.id, "task": by_id[r.id].task, "modality": by_id[r.id].modality, "error": a.error}
+        left.write({"id": r.id, "task": by_id[r.id].task, "modality": by_id[r.id].modality, "error": a.error}
                          for r, a in zip(batch, answers) if not a.ok)
         finished += len(batch)
-        missed += sum(not a.ok for a in answers)
         if progress:
             progress(finished, total)
 
@@ -125,8 +124,13 @@ def generate_predictions(model: SpeechModel, samples: list[Sample], root: Path, 
         model.answer_all(requests, options, on_batch=on_batch)
     finally:
         writer.close()
-        unanswered.close()
-    return path, report, missed
+        left.close()
+    return path, report
+
+
+def unanswered(out: Path) -> list[dict[str, Any]]:
+    """The samples the model left unanswered in this run (every rank's file)."""
+    return [row for path in sorted(out.glob("unanswered*.jsonl")) for row in read_done(path).values()]
 
 
 def annotate_results(out: Path, **facts: Any) -> None:

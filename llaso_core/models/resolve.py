@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from llaso_core.loader import PluginHost, get_host
-from llaso_core.models.base import SpeechModel
+from llaso_core.models.base import GenerationOptions, SpeechModel
 from llaso_core.registry import UnknownNameError
 
 LSLM_CONFIG = "llaso_config.json"  # what llaso train writes (llaso_core/model/lslm.py)
@@ -73,14 +73,13 @@ def load_model(spec: str | ModelRef, host: PluginHost | None = None, **options: 
     return model
 
 
-def describe(model: SpeechModel, host: PluginHost | None = None, options=None) -> dict[str, Any]:
+def describe(model: SpeechModel, host: PluginHost | None = None,
+             options: GenerationOptions = GenerationOptions()) -> dict[str, Any]:
     """What results files record about a model: its spec, adapter, adapter version and settings."""
-    from llaso_core.models.base import GenerationOptions
-
     host = host or get_host()
     entry = host.models.entry(model.kind)
     status = host.plugin(entry.origin)
     return {"spec": model.spec, "kind": model.kind, "adapter": host.models.get(model.kind).factory,
             "plugin": entry.origin, "package": status.package, "version": status.version,
             "modalities": list(model.modalities), "system_prompt": model.system_prompt,
-            "generation": model.generation_settings(options or GenerationOptions()), **model.details()}
+            "generation": model.generation_settings(options), **model.details()}
