@@ -4,9 +4,11 @@
 (``{"type": "audio", "audio": <16 kHz array>}`` and ``{"type": "text", ...}``); the processor's chat
 template renders it with the family's audio placeholders and extracts the features. A batch is
 rendered together with left padding and decoded greedily (by default); only the new tokens are
-decoded. Families that work with this one path: qwen2_audio, audioflamingo3 (tested on tiny
-random configurations), and per their processors qwen2_5_omni, voxtral (needs mistral-common) and
-granite_speech (needs peft).
+decoded. Tested on tiny random configurations: qwen2_audio and audioflamingo3 (batched output equal
+to one at a time). Not tested here: qwen2_5_omni (its processor also needs image and video
+processors), voxtral (needs mistral-common) and granite_speech (needs peft); any family whose
+processor renders audio content parts and whose model is an ``AutoModelForMultimodalLM`` or
+``AutoModelForSeq2SeqLM`` goes through the same path.
 """
 
 from __future__ import annotations
