@@ -113,6 +113,11 @@ def test_logits_and_greedy_tokens_equal_the_authors_forward(adapter, release_che
     assert answer.ok and answer.text == adapter.tokenizer.decode(tokens, skip_special_tokens=True).strip()
 
 
+def test_stream_adds_up_to_the_answer(adapter):
+    request = requests_of_each_modality()[1]
+    assert "".join(adapter.stream(request)).strip() == adapter.answer([request])[0].text
+
+
 def test_the_prompt_is_the_authors_template(adapter):
     from llaso_plugins.models.llaso_release import release_prompt
 
