@@ -70,6 +70,20 @@ class GenerationOptions:
 OnBatch = Callable[[list[Request], list[Answer]], None]
 
 
+def stream_text(tokenizer, generate: Callable[[Any], object], *, skip_prompt: bool = False) -> Iterator[str]:
+    """Run ``generate(streamer)`` in a thread and yield the decoded text as it comes (transformers'
+    ``TextIteratorStreamer``; ``skip_prompt`` when the output starts with the prompt's ids)."""
+    import threading
+
+    from transformers import TextIteratorStreamer
+
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=skip_prompt, skip_special_tokens=True)
+    worker = threading.Thread(target=generate, args=(streamer,))
+    worker.start()
+    yield from streamer
+    worker.join()
+
+
 class SpeechModel(ABC):
     """A loaded model. Subclasses set ``kind`` and implement :meth:`answer`; ``batched`` models get
     ``batch_size`` requests per call, the others one."""
@@ -109,11 +123,21 @@ class SpeechModel(ABC):
         """Answers by request id; ``on_batch`` is called after every batch (e.g. to append to a file)."""
         answers: dict[str, Answer] = {}
         for batch in self.batches(requests, options.batch_size):
-            replies = self.answer(batch, options)
+            replies = self.answer_safely(batch, options)
             answers.update({r.id: a for r, a in zip(batch, replies)})
             if on_batch:
                 on_batch(batch, replies)
         return answers
+
+    def answer_safely(self, batch: list[Request], options: GenerationOptions) -> list[Answer]:
+        """``answer``, but a batch that raises is answered one request at a time, and a request that
+        still raises becomes an error answer naming it (unanswered, asked again by the next run)."""
+        try:
+            return self.answer(batch, options)
+        except (ValueError, RuntimeError) as exc:
+            if len(batch) == 1:
+                return [Answer(None, f"{batch[0].id}: {type(exc).__name__}: {exc}")]
+        return [reply for request in batch for reply in self.answer_safely([request], options)]
 
     def details(self) -> dict[str, Any]:
         """Adapter-specific facts worth recording in results (library versions, prompt, limits)."""

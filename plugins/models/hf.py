@@ -13,12 +13,11 @@ processor renders audio content parts and whose model is an ``AutoModelForMultim
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Iterator, Sequence
 
 import torch
 
-from llaso_core.models.base import SAMPLE_RATE, Answer, GenerationOptions, Request, SpeechModel
+from llaso_core.models.base import SAMPLE_RATE, Answer, GenerationOptions, Request, SpeechModel, stream_text
 from llaso_core.query import AudioSegment
 
 
@@ -87,13 +86,8 @@ class HFAudioModel(SpeechModel):
         return [Answer(decode(ids, skip_special_tokens=True).strip()) for ids in self.generate_ids(requests, options)]
 
     def stream(self, request: Request, options: GenerationOptions = GenerationOptions(batch_size=1)) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
-
-        streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        worker = threading.Thread(target=self.generate_ids, args=([request], options), kwargs={"streamer": streamer})
-        worker.start()
-        yield from streamer
-        worker.join()
+        return stream_text(self.processor.tokenizer,
+                           lambda streamer: self.generate_ids([request], options, streamer=streamer), skip_prompt=True)
 
     def details(self) -> dict[str, Any]:
         import transformers

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from llaso_core import __version__
-from llaso_core.models.base import SAMPLE_RATE, Answer, GenerationOptions, Request, SpeechModel
+from llaso_core.models.base import SAMPLE_RATE, Answer, GenerationOptions, Request, SpeechModel, stream_text
 from llaso_core.models.resolve import MODEL_MARKER
 from llaso_core.query import AUDIO_TAG, AudioSegment, Query
 
@@ -170,15 +170,7 @@ class ReleaseModel(SpeechModel):
                 for r in requests]
 
     def stream(self, request: Request, options: GenerationOptions = GenerationOptions(batch_size=1)) -> Iterator[str]:
-        import threading
-
-        from transformers import TextIteratorStreamer
-
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=False, skip_special_tokens=True)
-        worker = threading.Thread(target=self.generate_ids, args=(request, options), kwargs={"streamer": streamer})
-        worker.start()
-        yield from streamer
-        worker.join()
+        return stream_text(self.tokenizer, lambda streamer: self.generate_ids(request, options, streamer=streamer))
 
     def details(self) -> dict[str, Any]:
         return {"llaso_version": __version__, "folder": str(self.folder), "audio_tower": str(self.tower_path),
@@ -309,9 +301,8 @@ def convert(source: str, out: Path, *, audio_tower: str | None = None) -> Path:
     WhisperConfig.from_pretrained(tower).save_pretrained(out / "audio_tower")
     WhisperFeatureExtractor.from_pretrained(tower).save_pretrained(out / "audio_tower")
     AutoTokenizer.from_pretrained(folder).save_pretrained(out)
-    for name in ("generation_config.json",):
-        if (folder / name).exists():
-            shutil.copy(folder / name, out / name)
+    if (folder / "generation_config.json").exists():  # the EOS ids generation stops on
+        shutil.copy(folder / "generation_config.json", out / "generation_config.json")
     (out / "config.json").write_text(json.dumps({**config, "mm_audio_tower": "audio_tower"}, indent=2) + "\n")
     (out / MODEL_MARKER).write_text(json.dumps({"kind": "llaso-release", "source": source,
                                                 "llaso_version": __version__}, indent=2) + "\n")

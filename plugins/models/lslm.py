@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Iterator, Sequence
 
 from llaso_core import __version__
 from llaso_core.evaluation.generate import Generator
-from llaso_core.models.base import Answer, GenerationOptions, Request, SpeechModel
+from llaso_core.models.base import Answer, GenerationOptions, Request, SpeechModel, stream_text
 
 
 class LSLMModel(SpeechModel):
@@ -28,14 +27,8 @@ class LSLMModel(SpeechModel):
         return [Answer(text) for text in self.generator.generate_batch(requests, options)]
 
     def stream(self, request: Request, options: GenerationOptions = GenerationOptions(batch_size=1)) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
-
-        streamer = TextIteratorStreamer(self.generator.model.tokenizer, skip_prompt=False, skip_special_tokens=True)
-        worker = threading.Thread(target=self.generator.generate_batch, args=([request], options),
-                                  kwargs={"streamer": streamer})
-        worker.start()
-        yield from streamer
-        worker.join()
+        return stream_text(self.generator.model.tokenizer,
+                           lambda streamer: self.generator.generate_batch([request], options, streamer=streamer))
 
     def details(self) -> dict[str, Any]:
         return {"llaso_version": __version__, "device": str(self.generator.device)}

@@ -95,3 +95,16 @@ def test_llaso_models_lists_the_built_in_kinds():
     assert kinds["openai"]["usage"] == "openai:MODEL@BASE_URL" and kinds["llaso-release"]["batched"] is False
     table = CliRunner().invoke(app, ["models"], env={"COLUMNS": "200"})
     assert "llaso-release" in table.output and "hf:PATH_OR_HUB_ID" in table.output
+
+
+class Fragile(Recorder):
+    def answer(self, requests, options=GenerationOptions()):
+        if any(r.id == "at" for r in requests):
+            raise RuntimeError("shape mismatch")
+        return super().answer(requests, options)
+
+
+def test_a_request_that_raises_is_unanswered_and_the_rest_of_its_batch_is_answered():
+    answers = Fragile("f").answer_all(requests_of_each_modality(), GenerationOptions(batch_size=3))
+    assert answers["ta"].text == "ta" and answers["pa"].text == "pa"
+    assert answers["at"].text is None and answers["at"].error == "at: RuntimeError: shape mismatch"
