@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile
 import torch
 
 from llaso_core.models import Request
@@ -119,7 +118,3 @@ def release_checkpoint(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("release")
     return write_release_checkpoint(root / "LLaSO-Base-3.8B-Instruct", root / "whisper-large-v3")
 
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
-    soundfile.write(path, samples, rate)
-    return path
