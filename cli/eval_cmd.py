@@ -98,6 +98,7 @@ def eval_command(
     if not samples:
         fail("no evaluation samples for these tasks and modalities")
     options = GenerationOptions(batch_size=batch_size)
+    model_facts = describe(speech_model, host, options)
     with Progress(TextColumn("[bold]generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err_console) as bar:
         task = bar.add_task("", total=len(samples))
@@ -121,7 +122,7 @@ def eval_command(
                 judge=JudgeOptions(backend=judge, model=judge_model, base_url=judge_base_url))
     system = name or system_name(model)
     write_results(run, out, system=system, inputs=[str(path)])
-    annotate_results(out, model=describe(speech_model, host, options),
+    annotate_results(out, model=model_facts,
                      not_evaluated={m: {"samples": n, "reason": f"{speech_model.spec} cannot take {m} queries"}
                                     for m, n in not_evaluated.items()},
                      unanswered=missed)
