@@ -21,6 +21,7 @@ safetensors file) that loads without the authors' hard-coded Whisper path.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -109,10 +110,11 @@ class ReleaseModel(SpeechModel):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device.type == "cuda" else torch.float32)
         self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
-        self.llm, self.encoder, self.aligner, self.feature_extractor = build_modules(self.folder, self.config,
-                                                                                   self.tower_path)
+        with building(self.device, torch_dtype):
+            self.llm, self.encoder, self.aligner, self.feature_extractor = build_modules(self.folder, self.config,
+                                                                                       self.tower_path)
         for module in (self.llm, self.encoder, self.aligner):
-            module.to(device=self.device, dtype=torch_dtype).eval()
+            module.to(device=self.device, dtype=torch_dtype).eval()  # from_pretrained Whisper (no tower in the file)
         self.select_layer = int(self.config.get("mm_audio_select_layer", -1))
         self.max_new_tokens = max_new_tokens
 
@@ -233,8 +235,21 @@ def load_state(folder: Path) -> dict[str, torch.Tensor]:
     return {k: v for f in files for k, v in torch.load(f, map_location="cpu", weights_only=True).items()}
 
 
+@contextlib.contextmanager
+def building(device: torch.device, dtype: torch.dtype) -> Iterator[None]:
+    """Modules built inside are created on ``device`` in ``dtype`` (no float32 copy of a 3B model in RAM)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with device:
+            yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def build_modules(folder: Path, config: dict[str, Any], tower: str):
-    """(Llama causal LM, Whisper encoder, aligner, Whisper feature extractor) with the checkpoint's weights."""
+    """(Llama causal LM, Whisper encoder, aligner, Whisper feature extractor) with the checkpoint's weights;
+    call it inside :func:`building` to create them on the target device and dtype."""
     from transformers import (
         GenerationConfig,
         LlamaConfig,
@@ -249,8 +264,7 @@ def build_modules(folder: Path, config: dict[str, Any], tower: str):
     llm = LlamaForCausalLM(LlamaConfig(**{k: v for k, v in config.items() if k not in ("model_type", "architectures")}))
     if (folder / "generation_config.json").exists():  # the EOS ids generation stops on, as from_pretrained reads them
         llm.generation_config = GenerationConfig.from_pretrained(folder)
-    llm_state = {k: v for k, v in state.items() if not k.startswith((TOWER_PREFIX, ALIGNER_PREFIX, "model.audio_tower",
-                                                                       "model.mm_audio_aligner"))}
+    llm_state = {k: v for k, v in state.items() if not k.startswith(("model.audio_tower.", "model.mm_audio_aligner."))}
     if "lm_head.weight" not in llm_state and config.get("tie_word_embeddings"):
         llm_state["lm_head.weight"] = llm_state["model.embed_tokens.weight"]
     _load(llm, llm_state, folder, "Llama")

@@ -164,3 +164,14 @@ def test_eval_runs_the_corpus_end_to_end_with_the_release_settings_recorded(rele
     assert model["system_prompt"].endswith("natural language.The audio content will be provided with the following "
                                            "format: <Audio>audio content</Audio>.")
     assert set(results["modalities"]) == {"ta", "pa"} and sum(f["n"] for f in results["files"]) == 4
+
+
+def test_bfloat16_as_the_authors_run_it(release_checkpoint, adapter):
+    half = load_model(f"llaso-release:{release_checkpoint}", device="cpu", dtype="bfloat16", max_new_tokens=3)
+    assert {p.dtype for m in (half.llm, half.encoder, half.aligner) for p in m.parameters()} == {torch.bfloat16}
+    request = requests_of_each_modality()[0]
+    logits = half.prompt_logits(request)
+    assert logits.dtype == torch.bfloat16
+    full = adapter.prompt_logits(request)
+    assert (logits.float() - full).abs().mean() < 0.15 * full.abs().mean()  # bf16 rounding (~6%), not another forward
+    assert len(half.generate_ids(request)) <= 3
