@@ -5,8 +5,9 @@
 template renders it with the family's audio placeholders and extracts the features. A batch is
 rendered together with left padding and decoded greedily (by default); only the new tokens are
 decoded. Tested on tiny random configurations: qwen2_audio and audioflamingo3 (batched output equal
-to one at a time). Not tested here: qwen2_5_omni (its processor also needs image and video
-processors), voxtral (needs mistral-common) and granite_speech (needs peft); any family whose
+to one at a time). Not tested here: qwen2_5_omni (its processor loads a video processor, which needs
+torchvision), voxtral (needs mistral-common) and granite_speech (needs peft): none of the three is
+installed in this environment. Any family whose
 processor renders audio content parts and whose model is an ``AutoModelForMultimodalLM`` or
 ``AutoModelForSeq2SeqLM`` goes through the same path.
 """
