@@ -6,6 +6,13 @@
 Both runs answer the same requests with the same number of new tokens (``min_new_tokens`` =
 ``max_new_tokens``), so the ratio measures batching (length-sorted batches, left padding, KV cache)
 and nothing else. The untrained model's answers are meaningless; the speed is what is measured.
+
+    python benchmarks/eval_throughput.py --adapters      # one line per model kind, tiny configurations
+
+``--adapters`` puts every built-in model kind through the plugin interface (``load_model`` then
+``answer_all``, as ``llaso eval`` does): lslm, llaso-release, hf (qwen2_audio and audioflamingo3),
+and openai against a local server that takes ``--server-delay`` per request (batched there means
+``concurrency`` requests in flight).
 One line per answer length: prefill and encoder cost the same per sample in both modes, so the
 ratio grows with the number of generated tokens (LLaSO-Eval's released answers average about 21
 words; classification answers are one or two).
@@ -14,7 +21,10 @@ words; classification answers are one or two).
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -74,6 +84,48 @@ def timed(generator: Generator, reqs: list[Request], batch_size: int, new_tokens
     return time.perf_counter() - start
 
 
+def adapter_models(folder: Path, server_url: str, batch_size: int):
+    """(label, model) for every built-in kind, on tiny configurations written under ``folder``."""
+    from llaso_core.models import load_model
+    from tests.models.conftest import write_release_checkpoint
+    from tests.models.hf_fixtures import write_tiny
+
+    tiny_model().save_pretrained(folder / "lslm")
+    release = write_release_checkpoint(folder / "release", folder / "whisper-tiny")
+    yield "lslm", load_model(str(folder / "lslm"), device="cpu")
+    yield "llaso-release", load_model(f"llaso-release:{release}", device="cpu", max_new_tokens=None)
+    for family in ("qwen2_audio", "audioflamingo3"):
+        yield f"hf ({family})", load_model(f"hf:{write_tiny(family, folder / family)}", device="cpu")
+    yield "openai (local server)", load_model(f"openai:bench@{server_url}", cache=None, concurrency=batch_size)
+
+
+def measure_adapters(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tiny builders live with the tests
+    from tests.models.audio_server import AudioChatServer
+
+    new_tokens = args.new_tokens[0]
+    reqs = requests(args.samples, args.seconds, new_tokens)
+    batched_options = GenerationOptions(batch_size=args.batch_size, min_new_tokens=new_tokens)
+    single_options = GenerationOptions(batch_size=1, min_new_tokens=new_tokens)
+    print(f"{args.samples} samples, clips ~{args.seconds:g} s, {new_tokens} new tokens, batch {args.batch_size}, "
+          f"server delay {args.server_delay * 1000:g} ms, torch threads {torch.get_num_threads()}")
+    print(f"{'model kind':>22}  {'one at a time':>16}  {'batched':>16}  ratio")
+    with tempfile.TemporaryDirectory() as tmp, AudioChatServer() as server:
+        server.delay = args.server_delay
+        for label, model in adapter_models(Path(tmp), server.base_url, args.batch_size):
+            model.answer_all(reqs[:2], batched_options)  # warm-up
+            times = []
+            for options in (single_options, batched_options):
+                start = time.perf_counter()
+                model.answer_all(reqs, options)
+                times.append(time.perf_counter() - start)
+            model.close()
+            single, batched = times
+            print(f"{label:>22}  {args.samples / single:>10.2f} smp/s  {args.samples / batched:>10.2f} smp/s  "
+                  f"{single / batched:5.2f}x{'' if model.batched else '  (not batched: one query per call)'}",
+                  flush=True)
+
+
 def positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -94,8 +146,14 @@ def main() -> None:
     parser.add_argument("--share-prefix", action=argparse.BooleanOptionalAction, default=True,
                         help="prefill the batch's common prompt prefix once (what llaso eval does)")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
+    parser.add_argument("--adapters", action="store_true",
+                        help="one line per model kind through the plugin interface (tiny configurations, CPU)")
+    parser.add_argument("--server-delay", type=float, default=0.05, help="--adapters: seconds per openai request")
     args = parser.parse_args()
     torch.manual_seed(0)
+    if args.adapters:
+        measure_adapters(args)
+        return
     model = tiny_model() if args.shapes == "tiny" else llaso_base_model()
     generator = Generator(model, device=args.device)
     print(f"device {generator.device}, shapes {args.shapes}, {args.samples} samples, clips ~{args.seconds:g} s, "

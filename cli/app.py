@@ -16,6 +16,8 @@ from typer.core import TyperGroup
 
 from llaso_cli import data_cmd, features_cmd, tasks_cmd
 from llaso_cli.modalities_cmd import modalities
+from llaso_cli.models_cmd import models
+from llaso_cli.convert_cmd import convert_command
 from llaso_cli.eval_cmd import eval_command, infer_command
 from llaso_cli.output import fail
 from llaso_cli.plugins_cmd import plugins
@@ -71,6 +73,7 @@ app = typer.Typer(
 )
 app.command("plugins")(plugins)
 app.command("modalities")(modalities)
+app.command("models")(models)
 app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(features_cmd.app, name="features")
@@ -79,6 +82,7 @@ app.command("report")(report)
 app.command("train")(train_command)
 app.command("eval")(eval_command)
 app.command("infer")(infer_command)
+app.command("convert")(convert_command)
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -15,9 +16,31 @@ from llaso_core.evaluation.judging import JudgeOptions
 from llaso_core.metrics.base import Protocol
 
 
+MODEL_HELP = ("A checkpoint folder written by llaso train or llaso convert, or KIND:REFERENCE: "
+              "llaso-release:PATH_OR_HUB_ID, hf:PATH_OR_HUB_ID, openai:MODEL@BASE_URL (see llaso models).")
+
+OPTION_HELP = ("KEY=VALUE passed to the model plugin (repeatable; VALUE read as JSON when it parses), e.g. "
+               "-O concurrency=4 -O device=cuda:1 -O max_new_tokens=null.")
+
+
+def model_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``; a pair without ``=`` is a clear error."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"--model-option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
 @with_judge_options(default_backend="none")
 def eval_command(
-    model: Path = typer.Option(..., "--model", "-m", help="A checkpoint folder written by llaso train."),
+    model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+    model_option: Optional[list[str]] = typer.Option(None, "--model-option", "-O", help=OPTION_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for predictions, results and the report."),
     tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
     modalities: str = typer.Option("ta,at,pa", "--modalities", help="Comma-separated modalities."),
@@ -38,21 +61,24 @@ def eval_command(
     *,
     judge: JudgeOptions,
 ) -> None:
-    """Evaluate a checkpoint: batched generation (resumable: re-run the same command after a crash),
+    """Evaluate a model (any model plugin): batched generation (resumable: re-run the same command after a crash),
     then extraction, judging and scoring as `llaso score`, and the report."""
     from llaso_core.data.audio import AudioPolicy
     from llaso_core.evaluation.evaluate import (
+        annotate_results,
         export_release as export,
         generate_predictions,
         input_problems,
         merge_shards,
+        split_by_modality,
+        unanswered,
         wait_for_ranks,
     )
-    from llaso_core.evaluation.generate import GenerationOptions, Generator
+    from llaso_core.evaluation.records import LEFT_OUT
     from llaso_core.evaluation.results import write_results
     from llaso_core.evaluation.score import score
     from llaso_core.loader import get_host
-    from llaso_core.model.lslm import LSLM
+    from llaso_core.models import GenerationOptions, ModelSpecError, describe, load_model, parse_model_spec
     from llaso_core.registry import UnknownNameError
     from llaso_core.reports import report_from_files
     from llaso_core.training.config import cpu_default
@@ -63,43 +89,70 @@ def eval_command(
     writable_folder(out)
     host = get_host()
     try:
+        model_ref = parse_model_spec(model, host)  # a misspelt --model fails before any data work
         config = cpu_default(data=str(data) if data else None, tasks=tuple(tasks.split(",")),
                              modalities=tuple(modalities.split(",")), bad_records=bad_records)
         skipped: list = []
         samples, root = load_samples(config, host, split=split, skipped=skipped,
                                      announce=lambda m: err_console.print(m, highlight=False))
-        lsm = LSLM.from_pretrained(model, host)
-    except (DataError, UnknownNameError, FileNotFoundError, ValueError) as exc:
+        speech_model = load_model(model_ref, host, **model_options(model_option))
+    except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError, TypeError) as exc:
         fail(str(exc))
     if limit:
         samples = first_per_group(samples, limit)
+    samples, not_evaluated = split_by_modality(samples, speech_model)
+    for modality, count in sorted(not_evaluated.items()):
+        err_console.print(f"[yellow]{modality}: not evaluated ({count} samples): {speech_model.spec} takes only "
+                          f"{', '.join(speech_model.modalities)}[/]")
     if not samples:
         fail("no evaluation samples for these tasks and modalities")
-    generator = Generator(lsm)
+    options = GenerationOptions(batch_size=batch_size)
+    model_facts = describe(speech_model, host, options)
     with Progress(TextColumn("[bold]generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err_console) as bar:
         task = bar.add_task("", total=len(samples))
-        path, _ = generate_predictions(generator, samples, root, out, host,
-                                       options=GenerationOptions(batch_size=batch_size),
-                                       audio_policy=AudioPolicy(on_long=long_audio),
-                                       progress=lambda done, total: bar.update(task, completed=done, total=total))
+        try:
+            path, _ = generate_predictions(
+                speech_model, samples, root, out, host, options=options,
+                audio_policy=AudioPolicy(on_long=long_audio),
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        finally:
+            speech_model.close()
     if not wait_for_ranks():
         return  # rank 0 merges the shards and scores
     if path.name != "predictions.jsonl":
         path = merge_shards(out)
     inputs = input_problems(path, skipped)
+    missed = len(unanswered(out))
+    if missed:
+        err_console.print(f"[yellow]{missed} sample(s) unanswered by {speech_model.spec} (not scored; listed in "
+                          f"{out}/unanswered*.jsonl; run the same command again to ask again)[/]")
     run = score([path], host, protocol=protocol, format="llaso", judge=judge)
     run.problems[:0] = [f"inputs: {', '.join(f'{k} {v}' for k, v in inputs['counts'].items())}", *inputs["lines"]]
-    resolved = model.resolve()  # runs/x/instruct/final -> "x/instruct"; any other folder -> its name
-    system = name or (f"{resolved.parents[1].name}/{resolved.parent.name}" if resolved.name == "final"
-                      else resolved.name)
+    if missed:
+        run.problems.append(f"{missed} sample(s) unanswered by the model (listed in unanswered*.jsonl){LEFT_OUT}")
+    system = name or system_name(model)
     write_results(run, out, system=system, inputs=[str(path)])
+    annotate_results(out, model=model_facts,
+                     not_evaluated={m: {"samples": n, "reason": f"{speech_model.spec} cannot take {m} queries"}
+                                    for m, n in not_evaluated.items()},
+                     unanswered=missed)
     report_from_files([out / "results.json"], out / "report")
     if export_release:
         export(path, export_release)
     _print_summary(run, system)
     console.print(f"wrote {out}/predictions.jsonl, results.json, results.csv, samples.jsonl, report/report.html")
     exit_if_incomplete(run)
+
+
+def system_name(spec: str) -> str:
+    """A short system name for ``--model``: runs/x/instruct/final -> "x/instruct"; another folder -> its
+    name; a KIND:REFERENCE spec -> itself."""
+    path = Path(spec)
+    if not path.is_dir():
+        return spec
+    resolved = path.resolve()
+    return f"{resolved.parents[1].name}/{resolved.parent.name}" if resolved.name == "final" else resolved.name
 
 
 def first_per_group(samples: list, limit: int) -> list:
@@ -115,7 +168,8 @@ def first_per_group(samples: list, limit: int) -> list:
 
 
 def infer_command(
-    model: Path = typer.Option(..., "--model", "-m", help="A checkpoint folder written by llaso train."),
+    model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+    model_option: Optional[list[str]] = typer.Option(None, "--model-option", "-O", help=OPTION_HELP),
     audio: Optional[Path] = typer.Option(None, "--audio", help="Audio input (with --instruction), or the whole "
                                          "spoken request when given alone."),
     instruction: Optional[str] = typer.Option(None, "--instruction", help="Text instruction about --audio."),
@@ -123,20 +177,21 @@ def infer_command(
     text: Optional[str] = typer.Option(None, "--text", help="Text input for --audio-instruction."),
     max_new_tokens: int = typer.Option(256, "--max-new-tokens", min=1, help="Answer length limit."),
 ) -> None:
-    """Ask a checkpoint one question and stream the answer: --audio + --instruction (ta),
+    """Ask a model one question and stream the answer: --audio + --instruction (ta),
     --audio-instruction + --text (at), or --audio alone (pa)."""
     from llaso_core.data.audio import AudioError
     from llaso_core.inference import Assistant
+    from llaso_core.models import ModelSpecError
 
     if audio is None and audio_instruction is None:
         fail("give --audio (with or without --instruction) or --audio-instruction with --text")
     if audio_instruction is not None and text is None:
         fail("--audio-instruction needs --text (the input the spoken instruction is about)")
     try:
-        assistant = Assistant.load(model)
+        assistant = Assistant.load(model, **model_options(model_option))
         for piece in assistant.stream(audio=audio, instruction=instruction, audio_instruction=audio_instruction,
                                       text=text, max_new_tokens=max_new_tokens):
             console.print(piece, end="", highlight=False, markup=False)
         console.print()
-    except (AudioError, FileNotFoundError, ValueError) as exc:
+    except (AudioError, ModelSpecError, FileNotFoundError, ValueError, RuntimeError, OSError, TypeError) as exc:
         fail(str(exc))

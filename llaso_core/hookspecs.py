@@ -69,3 +69,8 @@ def llaso_register_recipes(register: Register) -> None:
 def llaso_register_adapters(register: Register) -> None:
     """Register :class:`~llaso_core.specs.AdapterSpec` objects: raw-corpus layouts ``llaso data
     build`` reads (one per corpus)."""
+
+
+@hookspec
+def llaso_register_models(register: Register) -> None:
+    """Register :class:`~llaso_core.specs.ModelSpec` objects (``--model KIND:REFERENCE`` adapters)."""

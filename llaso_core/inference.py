@@ -1,9 +1,9 @@
-"""Python API: ask a trained LSLM about audio.
+"""Python API: ask any speech-language model (a model plugin, see ``llaso models``) about audio.
 
 ```python
 from llaso_core.inference import Assistant
 
-assistant = Assistant.load("runs/llaso/instruct/final")
+assistant = Assistant.load("runs/llaso/instruct/final")    # or "hf:...", "openai:MODEL@URL", ...
 assistant.ask(audio="clip.wav", instruction="What is the speaker's gender?")       # ta
 assistant.ask(audio_instruction="question.wav", text="The quick brown fox ...")     # at
 assistant.ask(audio="spoken_request.wav")                                           # pa
@@ -14,26 +14,29 @@ for piece in assistant.stream(audio="clip.wav", instruction="Transcribe the audi
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from llaso_core.data.audio import AudioPolicy, load_audio
-from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
 from llaso_core.loader import PluginHost, get_host
-from llaso_core.model.lslm import LSLM
+from llaso_core.models import GenerationOptions, Request, SpeechModel, load_model
 from llaso_core.query import AudioRef, Query, assemble
+
+ONE_AT_A_TIME = GenerationOptions(batch_size=1)
 
 
 class Assistant:
-    def __init__(self, model: LSLM, host: PluginHost | None = None, device: str | None = None) -> None:
+    def __init__(self, model: SpeechModel, host: PluginHost | None = None) -> None:
         self.host = host or get_host()
-        self.generator = Generator(model, device=device)
+        self.model = model
 
     @classmethod
-    def load(cls, checkpoint: str | Path, device: str | None = None) -> "Assistant":
+    def load(cls, spec: str | Path, device: str | None = None, **options: Any) -> "Assistant":
+        """``spec``: a checkpoint folder or ``KIND:REFERENCE`` (as ``--model``)."""
         host = get_host()
-        return cls(LSLM.from_pretrained(checkpoint, host), host, device)
+        if device is not None:
+            options["device"] = device
+        return cls(load_model(str(spec), host, **options), host)
 
     def request(self, *, audio: str | Path | None = None, instruction: str | None = None,
                 audio_instruction: str | Path | None = None, text: str | None = None,
@@ -48,6 +51,9 @@ class Assistant:
             modality, kwargs = "pa", {"instruction": AudioRef(str(audio))}
         else:
             raise ValueError("give audio (+ instruction), or audio_instruction (+ text)")
+        if modality not in self.model.modalities:
+            raise ValueError(f"{self.model.spec} cannot take the {modality} modality "
+                             f"(it takes {', '.join(self.model.modalities)})")
         query: Query = assemble(self.host.modalities.get(modality), **kwargs)
         waves = []
         for ref in query.audio:
@@ -56,16 +62,11 @@ class Assistant:
         return Request("input", query, tuple(waves), max_new_tokens)
 
     def ask(self, **kwargs) -> str:
-        return self.generator.generate_batch([self.request(**kwargs)])[0]
+        answer = self.model.answer([self.request(**kwargs)], ONE_AT_A_TIME)[0]
+        if answer.error is not None:
+            raise RuntimeError(f"{self.model.spec} did not answer: {answer.error}")
+        return answer.text or ""
 
     def stream(self, **kwargs) -> Iterator[str]:
         """The answer piece by piece as it is generated."""
-        from transformers import TextIteratorStreamer
-
-        request = self.request(**kwargs)
-        streamer = TextIteratorStreamer(self.generator.model.tokenizer, skip_prompt=False, skip_special_tokens=True)
-        worker = threading.Thread(target=self.generator.generate_batch,
-                                  args=([request], GenerationOptions(batch_size=1)), kwargs={"streamer": streamer})
-        worker.start()
-        yield from streamer
-        worker.join()
+        yield from self.model.stream(self.request(**kwargs), ONE_AT_A_TIME)

@@ -30,6 +30,7 @@ from llaso_core.specs import (
     LLMSpec,
     MetricSpec,
     ModalitySpec,
+    ModelSpec,
     RecipeSpec,
     Source,
     SpecError,
@@ -54,6 +55,7 @@ KINDS: dict[str, tuple[str, type]] = {
     "llaso_register_tts": ("tts", TTSSpec),
     "llaso_register_recipes": ("recipes", RecipeSpec),
     "llaso_register_adapters": ("adapters", AdapterSpec),
+    "llaso_register_models": ("models", ModelSpec),
 }
 
 
@@ -131,6 +133,10 @@ class PluginHost:
     @property
     def adapters(self) -> Registry[AdapterSpec]:
         return self.registries["adapters"]
+
+    @property
+    def models(self) -> Registry[ModelSpec]:
+        return self.registries["models"]
 
     @functools.cached_property
     def sources(self) -> dict[str, tuple[TaskSpec, Source]]:

@@ -3,7 +3,8 @@
 Predictions are appended to ``predictions.jsonl`` after every batch (flushed and fsynced): a run
 killed at any point and started again skips what is there (a torn last line is dropped), so no
 sample is answered twice or lost. Under torchrun each rank answers its shard into its own file and
-rank 0 merges them.
+rank 0 merges them. Any model plugin answers (:class:`~llaso_core.models.SpeechModel`); a sample it
+could not answer goes to ``unanswered.jsonl`` instead (never scored, asked again on the next run).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from llaso_core import distributed
 from llaso_core.data.audio import AudioPolicy, AudioProblem, AudioReport, load_clip
 from llaso_core.data.release import SkippedRecord
 from llaso_core.data.sample import Sample
-from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
 from llaso_core.evaluation.records import LEFT_OUT
 from llaso_core.loader import PluginHost
+from llaso_core.models.base import Answer, GenerationOptions, Request, SpeechModel
 
 PREDICTIONS = "predictions.jsonl"
+UNANSWERED = "unanswered.jsonl"
 
 
 def prediction_row(sample: Sample, prediction: str | None, error: str | None = None) -> dict[str, Any]:
@@ -72,19 +74,34 @@ class PredictionWriter:
         self.handle.close()
 
 
-def generate_predictions(generator: Generator, samples: list[Sample], root: Path, out: Path, host: PluginHost, *,
+def split_by_modality(samples: list[Sample], model: SpeechModel) -> tuple[list[Sample], dict[str, int]]:
+    """The samples ``model`` can take, and how many of each modality it cannot (not evaluated)."""
+    kept, skipped = [], {}
+    for s in samples:
+        if s.modality in model.modalities:
+            kept.append(s)
+        else:
+            skipped[s.modality] = skipped.get(s.modality, 0) + 1
+    return kept, skipped
+
+
+def generate_predictions(model: SpeechModel, samples: list[Sample], root: Path, out: Path, host: PluginHost, *,
                          options: GenerationOptions = GenerationOptions(),
                          progress: Callable[[int, int], None] | None = None,
                          audio_policy: AudioPolicy = AudioPolicy()) -> tuple[Path, AudioReport]:
     """Answer every sample not yet in ``out/predictions.jsonl`` (this rank's shard under torchrun).
     A sample with unusable audio gets no prediction and an ``error`` naming the file and the
-    problem; one whose audio the length policy cut says so under ``audio_altered``."""
+    problem; one whose audio the length policy cut says so under ``audio_altered``; what the model
+    could not answer goes to ``unanswered*.jsonl`` (see :func:`unanswered`)."""
     rank, world = distributed.rank(), distributed.world_size()
     path = out / (PREDICTIONS if world == 1 else f"predictions.rank{rank}.jsonl")
+    left_path = out / (UNANSWERED if world == 1 else f"unanswered.rank{rank}.jsonl")
     done = read_done(path)
     todo = [s for s in samples[rank::world] if s.id not in done]
     report = AudioReport(max_listed=sum(len(s.audio) for s in todo))
     writer = PredictionWriter(path)
+    left_path.unlink(missing_ok=True)  # this run asks them again
+    left = PredictionWriter(left_path)
     by_id = {s.id: s for s in todo}
     requests, failed, altered = [], [], {}
     for s in todo:
@@ -101,10 +118,13 @@ def generate_predictions(generator: Generator, samples: list[Sample], root: Path
     writer.write(failed)
     total, finished = len(samples[rank::world]), len(done) + len(failed)
 
-    def on_batch(batch: list[Request], texts: list[str]) -> None:
+    def on_batch(batch: list[Request], answers: list[Answer]) -> None:
         nonlocal finished
-        writer.write({**prediction_row(by_id[r.id], t), **({"audio_altered": altered[r.id]} if r.id in altered else {})}
-                     for r, t in zip(batch, texts))
+        writer.write({**prediction_row(by_id[r.id], a.text),
+                      **({"audio_altered": altered[r.id]} if r.id in altered else {})}
+                     for r, a in zip(batch, answers) if a.ok)
+        left.write({"id": r.id, "task": by_id[r.id].task, "modality": by_id[r.id].modality, "error": a.error}
+                   for r, a in zip(batch, answers) if not a.ok)
         finished += len(batch)
         if progress:
             progress(finished, total)
@@ -112,9 +132,10 @@ def generate_predictions(generator: Generator, samples: list[Sample], root: Path
     try:
         if progress:
             progress(finished, total)
-        generator.generate(requests, options, on_batch=on_batch)
+        model.answer_all(requests, options, on_batch=on_batch)
     finally:
         writer.close()
+        left.close()
     return path, report
 
 
@@ -128,6 +149,19 @@ def input_problems(predictions: Path, skipped: list[SkippedRecord]) -> dict[str,
     return {"counts": {"unusable_audio_samples": len(unusable), "altered_audio_clips": len(altered),
                        "malformed_records": len(bad)},
             "lines": bad + unusable + altered}
+
+
+def unanswered(out: Path) -> list[dict[str, Any]]:
+    """The samples the model left unanswered in this run (every rank's file)."""
+    return [row for path in sorted(out.glob("unanswered*.jsonl")) for row in read_done(path).values()]
+
+
+def annotate_results(out: Path, **facts: Any) -> None:
+    """Add ``facts`` (the model, modalities not evaluated, unanswered samples) to ``out/results.json``."""
+    path = out / "results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    results.update(facts)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def wait_for_ranks() -> bool:

@@ -8,40 +8,17 @@ KV cache repeated for the rows.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Literal, Sequence
+from typing import Callable, Iterator, Sequence
 
 import attrs
-import numpy as np
 import torch
 
 from llaso_core.model.batching import collate, encode
 from llaso_core.model.kv_cache import growing_cache
 from llaso_core.model.lslm import LSLM, cache_argument
-from llaso_core.query import Query
+from llaso_core.models.base import GenerationOptions, Request
 
-
-@attrs.frozen
-class Request:
-    """One thing to answer: a query, its decoded audio (in query order), and a token budget."""
-
-    id: str
-    query: Query
-    waveforms: tuple[np.ndarray, ...]
-    max_new_tokens: int = 64
-
-
-@attrs.frozen
-class GenerationOptions:
-    batch_size: int = 32  # faster than 16 on the tiny CPU model (benchmarks/eval_throughput.py)
-    do_sample: bool = False
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_length: int = 4096
-    min_new_tokens: int = 0  # benchmarks force equal-length answers with this
-    # "dynamic" grows the KV cache as tokens come, in place (``kv_cache.growing_cache``; fastest without
-    # compilation); "static" is transformers' fixed-size cache, for torch.compile'd decoding
-    cache: Literal["dynamic", "static"] = "dynamic"
-    share_prefix: bool = True  # prefill the batch's common prompt prefix once (dynamic cache only)
+__all__ = ["GenerationOptions", "Generator", "Request"]
 
 
 class Generator:
@@ -55,6 +32,11 @@ class Generator:
         self.model = model.to(device=device, dtype=dtype or torch.float32).eval()
         self.device = device
         self.eot_id = model.tokenizer.convert_tokens_to_ids(model.chat.eot)
+
+    def chat(self, request: Request):
+        """The model's chat template, with the request's system prompt if it brings one."""
+        chat = self.model.chat
+        return chat if request.system is None else attrs.evolve(chat, system=request.system)
 
     def batches(self, requests: Sequence[Request], batch_size: int) -> Iterator[list[Request]]:
         """Requests grouped by token budget, then by prompt length (long first), ``batch_size`` at a time."""
@@ -70,7 +52,7 @@ class Generator:
     def generate_batch(self, batch: Sequence[Request], options: GenerationOptions = GenerationOptions(),
                        streamer=None) -> list[str]:
         model = self.model
-        encoded = [encode(r.id, model.chat.render(r.query), model.tokenizer,
+        encoded = [encode(r.id, self.chat(r).render(r.query), model.tokenizer,
                           [model.num_frames(len(w)) for w in r.waveforms], audio_token_id=model.audio_token_id,
                           max_length=options.max_length) for r in batch]
         waves = [w for r in batch for w in r.waveforms]

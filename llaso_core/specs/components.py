@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import attrs
 
-from llaso_core.specs.base import identifier, lazy_ref, load_ref, one_of
+from llaso_core.specs.base import as_tuple, identifier, lazy_ref, load_ref, one_of, tuple_of
 
 METRIC_UNITS = ("fraction", "score", "semitones", "years", "count")
+QUERY_MODALITIES = ("ta", "at", "pa")
 
 
 @attrs.frozen
@@ -59,3 +60,17 @@ class JudgeSpec(_Component):
 class TTSSpec(_Component):
     """A speech synthesis engine: ``factory(**options) -> engine`` with ``voices()`` and
     ``synthesize(text, voice=..., rate=..., pitch=...) -> (float32 samples, sample_rate)``."""
+
+
+@attrs.frozen
+class ModelSpec(_Component):
+    """A kind of speech-language model (``--model KIND:REFERENCE``): ``factory(reference, **options)
+    -> llaso_core.models.SpeechModel``. ``modalities``: the query layouts it can take at most (a loaded
+    model may narrow them); ``batched``: whether it answers several queries in one forward pass."""
+
+    modalities: tuple[str, ...] = attrs.field(default=QUERY_MODALITIES, converter=as_tuple,
+                                              validator=tuple_of(str, non_empty=True, unique=True))
+    batched: bool = True
+    reference: str = "PATH"  # what follows ``KIND:`` (shown by ``llaso models``)
+    # ``"module:attr"`` of ``convert(source, out: Path, **options) -> Path`` (``llaso convert KIND``), if any
+    converter: str | None = attrs.field(default=None, validator=attrs.validators.optional(lazy_ref))

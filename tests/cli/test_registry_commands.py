@@ -54,12 +54,13 @@ def test_unknown_task_and_category_are_clear_errors():
 def test_plugins_and_modalities_listing():
     plugins = json.loads(invoke("plugins", "--json").output)
     assert {p["name"]: p["state"] for p in plugins} == {
-        name: "loaded" for name in ("corpora", "encoders", "llms", "modalities", "recipes", "scoring", "tasks", "tts")}
+        name: "loaded" for name in ("corpora", "encoders", "llms", "models", "modalities", "recipes", "scoring", "tasks", "tts")}
     by_name = {p["name"]: p for p in plugins}
     assert by_name["modalities"]["registered"] == {"modalities": ["ta", "at", "pa"]}
     assert by_name["encoders"]["registered"] == {"encoders": ["whisper", "tiny"]}
     assert len(by_name["recipes"]["registered"]["recipes"]) == 20
     assert "crema-d" in by_name["corpora"]["registered"]["adapters"]
+    assert by_name["models"]["registered"] == {"models": ["lslm", "llaso-release", "hf", "openai"]}
     mods = json.loads(invoke("modalities", "--json").output)
     assert [m["id"] for m in mods] == ["ta", "at", "pa"]
 

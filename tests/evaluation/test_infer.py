@@ -66,3 +66,24 @@ def test_the_cli_streams_the_answer_and_names_bad_input(assistant, files):
     no_text = CliRunner().invoke(app, ["infer", "--model", str(files / "ckpt"),
                                        "--audio-instruction", str(files / "question.wav")])
     assert no_text.exit_code == 2 and "--text" in no_text.output
+
+
+def test_infer_and_the_assistant_take_any_model_kind(files, tmp_path):
+    from tests.models.audio_server import AudioChatServer
+
+    with AudioChatServer() as server:
+        spec = f"openai:audio-test@{server.base_url}"
+        run = CliRunner().invoke(app, ["infer", "--model", spec, "-O", "cache=null", "--audio-instruction",
+                                       str(files / "question.wav"), "--text", "the quick brown fox"])
+        assert run.exit_code == 0, run.output
+        assert "audio:0.80s|text the quick brown fox" in run.output  # the spoken instruction came first
+        text_audio_only = Assistant.load(spec, cache=None, modalities=["ta"])
+        assert text_audio_only.ask(audio=files / "clip.wav", instruction="Who?").startswith("text|audio:1.20s")
+        with pytest.raises(ValueError, match="cannot take the pa modality"):
+            text_audio_only.ask(audio=files / "clip.wav")
+        server.always_fail["Who?"] = 400
+        with pytest.raises(RuntimeError, match="did not answer"):
+            text_audio_only.ask(audio=files / "clip.wav", instruction="Who?")
+    unknown = CliRunner().invoke(app, ["infer", "--model", "opneai:x@http://127.0.0.1:9/v1",
+                                       "--audio", str(files / "clip.wav")])
+    assert unknown.exit_code == 2 and "Did you mean openai" in unknown.output

@@ -12,10 +12,10 @@ import attrs
 import pytest
 
 from llaso_core.evaluation.evaluate import generate_predictions, read_done
-from llaso_core.evaluation.generate import GenerationOptions, Generator
+from llaso_core.evaluation.generate import GenerationOptions
 from llaso_core.loader import get_host
 from llaso_core.metrics import METRICS
-from llaso_core.model.lslm import LSLM
+from llaso_core.models import load_model
 from llaso_core.training.config import cpu_default
 from llaso_core.training.run import load_samples, train
 
@@ -27,8 +27,8 @@ def scores(checkpoint, corpus, out):
     host = get_host()
     config = cpu_default(data=str(corpus), tasks=TASKS, modalities=("ta",))
     samples, root = load_samples(config, host, split="eval", announce=lambda m: None)
-    generator = Generator(LSLM.from_pretrained(checkpoint, host))
-    path, _ = generate_predictions(generator, samples, root, out, host, options=GenerationOptions(batch_size=32))
+    model = load_model(str(checkpoint), host)
+    path, _ = generate_predictions(model, samples, root, out, host, options=GenerationOptions(batch_size=32))
     rows = list(read_done(path).values())
     by_task = {t: [r for r in rows if r["task"] == t] for t in TASKS}
     gender = [r["prediction"] for r in by_task["SGC"]], [r["reference"] for r in by_task["SGC"]]
