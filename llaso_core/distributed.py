@@ -28,3 +28,19 @@ def shutdown_distributed() -> None:
         gc.collect()
         dist.barrier()
         dist.destroy_process_group()
+
+
+def barrier() -> None:
+    """Wait for every rank of a multi-process launch (no-op in one process). Starts the process
+    group if nothing has yet, with the backend the training engine would choose."""
+    import torch
+    import torch.distributed as dist
+
+    if world_size() == 1:
+        return
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available()
+        if cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if cuda else "gloo")
+    dist.barrier()
