@@ -18,8 +18,9 @@ def eval_command(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for predictions, results and the report."),
     tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
     modalities: str = typer.Option("ta,at,pa", "--modalities", help="Comma-separated modalities."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Evaluation set: LLaSO-Eval folder, unified jsonl or "
-                                        "folder. Default: the mini-corpus eval split."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Evaluation set: LLaSO-Eval folder, unified "
+                                        "jsonl folder, or hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the "
+                                        "mini-corpus eval split."),
     split: str = typer.Option("eval", "--split", help="Which split of a unified dataset to evaluate."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Queries per generation batch."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N samples per task and modality "
@@ -35,6 +36,7 @@ def eval_command(
 ) -> None:
     """Evaluate a checkpoint: batched generation (resumable: re-run the same command after a crash),
     then extraction, judging and scoring as `llaso score`, and the report."""
+    from llaso_core.data.load import DataError, load_data
     from llaso_core.evaluation.evaluate import (
         export_release as export,
         generate_predictions,
@@ -49,17 +51,14 @@ def eval_command(
     from llaso_core.model.lslm import LSLM
     from llaso_core.registry import UnknownNameError
     from llaso_core.reports import report_from_files
-    from llaso_core.training.config import cpu_default
-    from llaso_core.training.run import DataError, load_samples
 
     if judge not in ("openai", "none"):
         fail(f"unknown --judge {judge!r}; use openai or none")
     host = get_host()
     try:
-        config = cpu_default(data=str(data) if data else None, tasks=tuple(tasks.split(",")),
-                             modalities=tuple(modalities.split(",")))
-        samples, root = load_samples(config, host, split=split,
-                                     announce=lambda m: err_console.print(m, highlight=False))
+        samples = load_data(data, split=split, tasks=tasks.split(","), modalities=modalities.split(","), host=host,
+                            announce=lambda m: err_console.print(m, highlight=False))
+        root = samples.root
         lsm = LSLM.from_pretrained(model, host)
     except (DataError, UnknownNameError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))

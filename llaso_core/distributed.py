@@ -16,6 +16,11 @@ def rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
+def local_rank() -> int:
+    """This process's device index on its machine (``LOCAL_RANK``; 0 in a single process)."""
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
 def shutdown_distributed() -> None:
     """Under a multi-process launch, end the process group after a barrier, so that no rank exits
     while collective threads still run (gloo then aborts the process). Engines left in reference
@@ -41,6 +46,6 @@ def barrier() -> None:
     if not dist.is_initialized():
         cuda = torch.cuda.is_available()
         if cuda:
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(local_rank())
         dist.init_process_group("nccl" if cuda else "gloo")
     dist.barrier()

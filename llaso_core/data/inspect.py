@@ -14,10 +14,15 @@ DURATION_BINS = (0, 1, 2, 5, 10, 20, 30, float("inf"))
 
 def open_dataset(path: Path, host=None) -> tuple[list[Sample], Path, list[dict[str, str]]]:
     """Samples under ``path`` (a unified ``.jsonl``, a folder with ``train.jsonl``/``eval.jsonl``, or a
-    LLaSO release folder), the folder audio paths are relative to, and files that could not be mapped."""
+    LLaSO release folder, or ``hf:NAME_OR_PATH[@SPLIT]?task=ID``: see ``load.load_data``), the folder
+    audio paths are relative to, and files that could not be mapped."""
+    from llaso_core.data.load import HF_PREFIX, load_data
     from llaso_core.data.release import load_release
     from llaso_core.data.store import read_samples
 
+    if str(path).startswith(HF_PREFIX):
+        samples = load_data(str(path), host=host)
+        return list(samples), samples.root, []
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, overload
 from urllib.parse import parse_qsl
@@ -133,12 +134,18 @@ def rank_zero_first(work: Callable[[], T]) -> T:
     return result
 
 
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
 def load_data(data: str | os.PathLike[str] | None, *, split: str = "train", tasks: Iterable[str] = ("all",),
-              modalities: Iterable[str] | None = None, host: Any = None, announce: Callable[[str], None] = print,
+              modalities: Iterable[str] | None = None, host: Any = None,
+              announce: Callable[[str], None] = _to_stderr,
               seed: int = 0, minicorpus_per_task: int = 200, index_dir: str | os.PathLike[str] | None = None
               ) -> SampleView:
     """The samples of ``split`` in ``data`` (see the module docstring) of ``tasks`` (ids or "all")
-    and ``modalities`` (None: all). Unknown tasks and modalities are errors with a suggestion."""
+    and ``modalities`` (None: all). Unknown tasks and modalities are errors with a suggestion.
+    ``announce`` (default: standard error) is told what is being built (index, mini-corpus, WAVs)."""
     if host is None:
         from llaso_core.loader import get_host
         host = get_host()
@@ -168,7 +175,7 @@ def _open_source(data: str | os.PathLike[str] | None, split: str, host: Any, ann
     else:
         root = Path(data)
         if not root.is_dir():
-            raise DataError(f"--data {data}: not a folder (nor hf:NAME_OR_PATH)")
+            raise DataError(f"--data {data} is not a folder (nor hf:NAME_OR_PATH)")
     unified = root / f"{'eval' if split == 'test' else split}.jsonl"
     if unified.exists():
         return SampleList(read_samples(unified), root)
@@ -198,10 +205,14 @@ def parse_hf(spec: str) -> tuple[str, str | None, dict[str, str]]:
 
 def _open_hf(spec: str, split: str, host: Any, announce: Callable[[str], None]) -> SampleList:
     from llaso_core.data.hf import HFDataError, iter_hf
+    from llaso_core.registry import UnknownNameError
 
     name, hf_split, options = parse_hf(spec)
     hf_split = hf_split or ("test" if split in ("eval", "test") else split)
-    task = host.tasks.get(options["task"]).id
+    try:
+        task = host.tasks.get(options["task"]).id
+    except UnknownNameError as exc:
+        raise DataError(f"--data {spec}: {exc}") from None
     columns = {role: options[role] or None for role in ("audio", "target", "instruction", "input", "id")
                if role in options}
     key = hashlib.sha256(f"{Path(name).resolve() if Path(name).exists() else name}|{hf_split}|{sorted(options.items())}"
@@ -212,5 +223,5 @@ def _open_hf(spec: str, split: str, host: Any, announce: Callable[[str], None]) 
         samples = iter_hf(name, hf_split, task=task, source=options.get("source", task),
                           modality=options.get("modality", "ta"), columns=columns, audio_dir=audio_dir, host=host)
         return SampleList(samples, audio_dir)
-    except HFDataError as exc:
+    except (HFDataError, FileNotFoundError) as exc:
         raise DataError(str(exc)) from None

@@ -1,5 +1,6 @@
 """The frozen-encoder feature cache: trimmed frames equal the encoder's, reuse, invalidation, training batches."""
 
+import json
 import os
 
 import numpy as np
@@ -8,9 +9,8 @@ import torch
 
 from llaso_core.loader import get_host
 from llaso_core.model.lslm import LSLMConfig, build
-from llaso_core.training.data import Collator, TrainingSet
-from llaso_core.training.features import (CachedCollator, CachedTrainingSet, CacheMiss, FeatureCache,
-                                          encoder_fingerprint, sample_audio_paths)
+from llaso_core.training.data import CachedFrames, TrainingSet
+from llaso_core.training.features import CacheMiss, FeatureCache, encoder_fingerprint, sample_audio_paths
 from llaso_core.training.run import tokenizer_texts
 from llaso_core.data.audio import AudioPolicy, load_audio
 
@@ -49,7 +49,7 @@ def test_cached_frames_equal_the_encoder_frames_and_are_reused(tones, tiny_model
                          progress=lambda done, total: seen.append((done, total)))
     assert (report.clips, report.already, report.problems) == (48, 0, 0)
     assert seen[-1] == (48, 48) and len(seen) == 10  # batches of 5
-    assert sorted(p.name for p in cache.folder.glob("shard-*.json")) == [f"shard-0000{i}.json" for i in range(3)]
+    assert sorted(p.name for p in cache.folder.glob("shard-*.json")) == [f"shard-r0-0000{i}.json" for i in range(3)]
     assert report.bytes == report.frames * encoder.output_dim * 2  # float16, valid frames only
     # trimming: only each clip's own frames, equal to the encoder on the clip alone
     expected = on_the_fly(encoder, paths)
@@ -87,13 +87,18 @@ def test_cached_batches_give_the_same_loss_as_audio_batches(tones, tiny_model, t
     model = tiny_model
     cache = FeatureCache.for_encoder(tmp_path / "cache", model.encoder, "tiny")
     cache.build(model.encoder, sample_audio_paths(samples, root), encoder_id="tiny", batch_size=16)
-    kwargs = dict(tokenizer=model.tokenizer, frame_stack=1, audio_token_id=model.audio_token_id, max_length=2048)
-    audio_set = TrainingSet(samples, root, featurizer=model.encoder.featurizer, **kwargs)
-    cached_set = CachedTrainingSet(samples, root, cache, **kwargs)
+    kwargs = dict(tokenizer=model.tokenizer, featurizer=model.encoder.featurizer, frame_stack=1,
+                  audio_token_id=model.audio_token_id, max_length=2048)
+    audio_set = TrainingSet(samples, root, **kwargs)
+    cached_set = TrainingSet(samples, root, audio=CachedFrames(cache), **kwargs)
     ids = [0, 5, 6, 11]
-    assert [cached_set.approx_length(i) for i in ids] == [audio_set.approx_length(i) for i in ids]
-    audio_batch = Collator(model.encoder.featurizer, model.tokenizer.pad_token_id)([audio_set[i] for i in ids])
-    cached_batch = CachedCollator(model.tokenizer.pad_token_id)([cached_set[i] for i in ids])
+    assert np.array_equal(cached_set.lengths(), audio_set.lengths())
+    assert (audio_set.lengths() > 0).all()
+    pad = model.tokenizer.pad_token_id
+    audio_batch = audio_set.collator(pad, augment=False, seed=0)([audio_set[i] for i in ids])
+    collate_cached = cached_set.collator(pad, augment=True, seed=0)
+    assert not collate_cached.augment  # no SpecAugment on cached frames
+    cached_batch = collate_cached([cached_set[i] for i in ids])
     assert cached_batch.audio_features is None and cached_batch.audio_frames.shape[0] == 4
     assert torch.equal(cached_batch.input_ids, audio_batch.input_ids)
     assert torch.equal(cached_batch.splice_frame, audio_batch.splice_frame)
@@ -103,10 +108,16 @@ def test_cached_batches_give_the_same_loss_as_audio_batches(tones, tiny_model, t
     assert n_audio == n_cached
     torch.testing.assert_close(loss_cached, loss_audio, rtol=1e-3, atol=1e-3)
     # pickles into data-loader workers (memory maps reopen there)
-    loader = torch.utils.data.DataLoader(cached_set, batch_size=4, collate_fn=CachedCollator(0), num_workers=1)
+    loader = torch.utils.data.DataLoader(cached_set, batch_size=4, collate_fn=collate_cached, num_workers=1)
     assert next(iter(loader)).audio_frames.shape[-1] == model.encoder.output_dim
-    with pytest.raises(CacheMiss, match="not in the feature cache"):
-        CachedTrainingSet(samples, root, FeatureCache(tmp_path / "empty", cache.fingerprint), **kwargs)
+    # a clip missing from the cache is found when its sample is loaded, named in the problem log
+    log = tmp_path / "problems.jsonl"
+    empty = TrainingSet(samples, root, audio=CachedFrames(FeatureCache(tmp_path / "empty", cache.fingerprint)),
+                        problem_log=log, **kwargs)
+    assert empty[3] is None and empty.problems == 1
+    [line] = [json.loads(l) for l in log.read_text().splitlines()]
+    assert line["sample_id"] == samples[3].id and line["kind"] == "missing" and "feature cache" in line["reason"]
+    assert line["path"].endswith(samples[3].audio[0].path)
 
 
 @pytest.mark.parametrize("mode", ["pad30", "trim"])
