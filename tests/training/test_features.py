@@ -165,3 +165,45 @@ def test_cli_caches_an_lslm_checkpoint_and_fails_clearly(tones, tiny_model, tmp_
         result = runner.invoke(app, ["cache", *args, "--out", str(tmp_path / "cache")])
         assert result.exit_code == 2 and message in result.output, result.output
     assert "--batch" in runner.invoke(app, ["cache", "--help"]).output
+
+
+def _cache_rank(rank, port, root, out):
+    """One rank of a 2-process launch building the cache of the tone corpus's clips."""
+    from tests.training.conftest import end_rank, join_two_rank_launch
+
+    join_two_rank_launch(rank, port)
+    from llaso_core.data.store import read_samples
+
+    samples = list(read_samples(root / "train.jsonl"))
+    torch.manual_seed(0)
+    model = build(LSLMConfig(), get_host(), texts=tokenizer_texts(samples, get_host()))
+    cache = FeatureCache.for_encoder(out / "cache", model.encoder, "tiny")
+    report = cache.build(model.encoder, sample_audio_paths(samples, root), encoder_id="tiny", batch_size=4)
+    (out / f"rank{rank}.json").write_text(json.dumps({"clips": report.clips, "seen": len(cache)}))
+    end_rank()
+
+
+def test_two_ranks_build_one_cache_each_encoding_its_own_share(tones, tmp_path):
+    """Under a 2-rank launch every clip is encoded once, by one rank, into that rank's own shards;
+    after the build both ranks see the whole cache, equal to a one-process build."""
+    import torch.multiprocessing as mp
+
+    from tests.training.conftest import free_port
+
+    samples, root = tones
+    mp.start_processes(_cache_rank, args=(free_port(), root, tmp_path), nprocs=2, start_method="spawn")
+    reports = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["clips"] for r in reports] == [24, 24] and [r["seen"] for r in reports] == [48, 48]
+    folder = next((tmp_path / "cache").iterdir())
+    keys = {r: [e[0] for p in folder.glob(f"shard-r{r}-*.json") for e in json.loads(p.read_text())["entries"]]
+            for r in (0, 1)}
+    assert len(keys[0]) == len(set(keys[0])) == 24 and len(keys[1]) == 24 and not set(keys[0]) & set(keys[1])
+    torch.manual_seed(0)
+    model = build(LSLMConfig(), get_host(), texts=tokenizer_texts(samples, get_host()))
+    one = FeatureCache.for_encoder(tmp_path / "one", model.encoder, "tiny")
+    one.build(model.encoder, sample_audio_paths(samples, root), encoder_id="tiny", batch_size=4)
+    two = FeatureCache.for_encoder(tmp_path / "cache", model.encoder, "tiny")
+    assert two.fingerprint == one.fingerprint
+    paths = sample_audio_paths(samples, root)
+    for a, b in zip(one.frames(paths), two.frames(paths)):
+        np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), rtol=1e-3, atol=1e-3)
