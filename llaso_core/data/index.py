@@ -261,7 +261,7 @@ class SampleIndex(Sequence[Sample]):
                 continue
             import pyarrow as pa
 
-            reader = pa.ipc.open_stream(pa.memory_map(str(path), "r"))
+            reader = pa.ipc.open_stream(pa.OSFile(str(path), "r"))  # read, not mapped: the pages stay out of RSS
             items = (item for batch in reader for item in segment_items(
                 batch.column("segments").to_pylist(), batch.column("target").to_pylist()))
             measured = measure(items, self.root, workers=workers)
