@@ -111,11 +111,15 @@ class SampleView(Sequence[Sample]):
         """The samples of this view whose ``task``/``modality``/``split`` are allowed (None: any)."""
         return SampleView(self.source, np.intersect1d(self.positions, self.source.positions(**allowed)))
 
-    def spread(self, count: int) -> "SampleView":
-        """At most ``count`` samples, evenly spaced (all of them when there are fewer)."""
+    def spread(self, count: int, runs: int = 20) -> "SampleView":
+        """About ``count`` samples from all over the view (all of them when there are fewer): ``runs``
+        runs of neighbours at even intervals, so that a memory-mapped index is read in a few places
+        rather than a page here and there across the whole file."""
         if len(self) <= count:
             return self
-        return SampleView(self.source, self.positions[np.linspace(0, len(self) - 1, count).astype(np.int64)])
+        size = max(1, count // runs)
+        starts = np.linspace(0, len(self) - size, runs).astype(np.int64)
+        return SampleView(self.source, self.positions[(starts[:, None] + np.arange(size)).ravel()])
 
     def lengths(self) -> SampleLengths:
         """Audio seconds and text characters of each sample (measured once per source, see ``lengths``)."""
