@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -59,18 +60,23 @@ def clip_seconds(path: str) -> float:
 
 def measure(items: Iterable[tuple[Sequence[str], int]], root: Path, *, workers: int = HEADER_WORKERS
             ) -> SampleLengths:
-    """Lengths of samples given as (audio paths relative to ``root``, text characters)."""
+    """Lengths of samples given as (audio paths relative to ``root``, text characters). Per sample
+    only numbers are kept (compact arrays), so memory grows with the distinct clips, not the samples."""
     clip_of: dict[str, int] = {}
-    refs: list[list[int]] = []
-    chars: list[int] = []
+    clip_ids, counts, chars = array("q"), array("q"), array("q")
     for paths, n_chars in items:
-        refs.append([clip_of.setdefault(p, len(clip_of)) for p in paths])
+        for p in paths:
+            clip_ids.append(clip_of.setdefault(p, len(clip_of)))
+        counts.append(len(paths))
         chars.append(n_chars)
     files = [str(resolve(root, p)) for p in clip_of]
     with ThreadPoolExecutor(max(1, workers)) as pool:
         durations = np.fromiter(pool.map(clip_seconds, files, chunksize=64), dtype=np.float64, count=len(files))
-    seconds = np.fromiter((durations[r].sum() if r else 0.0 for r in refs), dtype=np.float32, count=len(refs))
-    return SampleLengths(seconds, np.asarray(chars, dtype=np.int32), len(files))
+    per_sample = np.repeat(np.arange(len(counts)), np.frombuffer(counts, dtype=np.int64))
+    seconds = np.bincount(per_sample, weights=durations[np.frombuffer(clip_ids, dtype=np.int64)],
+                          minlength=len(counts))
+    return SampleLengths(seconds.astype(np.float32), np.frombuffer(chars, dtype=np.int64).astype(np.int32),
+                         len(files))
 
 
 def sample_items(samples: Iterable) -> Iterator[tuple[list[str], int]]:
