@@ -63,7 +63,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     (out / "summary.json").write_text(json.dumps([attrs.asdict(r) for r in results], indent=2) + "\n")
     dropped = sum(r.dropped_samples for r in results)
     if dropped:
-        announce(f"audio problems: {dropped} sample(s) left out of their steps (zero-weight passes); "
+        announce(f"audio problems: {dropped} sample(s) left out of their steps for unusable audio; "
                  f"each is named in {problem_log}")
     shutdown_distributed()
     return results

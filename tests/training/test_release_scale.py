@@ -125,3 +125,33 @@ def test_a_broken_clip_is_found_when_loaded_and_named_in_the_problem_log(config,
         assert int(line["sample_id"].rsplit(":", 1)[1]) % CLIPS == 7
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary[0]["dropped_samples"] == result.dropped_samples
+
+
+def _rank(rank, port, config, out):
+    from llaso_core.data import lengths as lengths_mod
+    from tests.training.conftest import end_rank, join_two_rank_launch
+
+    join_two_rank_launch(rank, port)
+    reads = []
+    original = lengths_mod.clip_seconds
+    lengths_mod.clip_seconds = lambda path: reads.append(path) or original(path)
+    [result] = run_mod.train(config, announce=lambda m: None)
+    (out / f"rank{rank}.json").write_text(json.dumps({"builds": index_mod.builds, "header_reads": len(reads),
+                                                      "steps": result.steps}))
+    end_rank()
+
+
+def test_two_ranks_share_one_index_and_one_measurement_of_the_clips(config, tmp_path):
+    """Under a 2-rank launch rank 0 builds the index and reads the clip headers; rank 1 opens what
+    rank 0 wrote (no second build, no header read), and both train in step."""
+    import torch.multiprocessing as mp
+
+    from tests.training.conftest import free_port
+
+    cfg = attrs.evolve(config, out=str(tmp_path / "run"), micro_batch=2,
+                       align=attrs.evolve(config.align, global_batch=4, max_steps=2))
+    mp.start_processes(_rank, args=(free_port(), cfg, tmp_path), nprocs=2, start_method="spawn")
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["builds"] for r in ranks] == [1, 0]
+    assert [r["header_reads"] for r in ranks] == [CLIPS, 0]
+    assert [r["steps"] for r in ranks] == [2, 2]
