@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from llaso_cli.judge_options import with_judge_options
-from llaso_cli.output import console, err_console, fail, writable_folder
+from llaso_cli.output import console, err_console, existing_data, fail, writable_folder
 from llaso_cli.score_cmd import _print_summary, exit_if_incomplete
 from llaso_core.evaluation.judging import JudgeOptions
 from llaso_core.metrics.base import Protocol
@@ -44,8 +44,9 @@ def eval_command(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for predictions, results and the report."),
     tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
     modalities: str = typer.Option("ta,at,pa", "--modalities", help="Comma-separated modalities."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Evaluation set: LLaSO-Eval folder, unified jsonl or "
-                                        "folder. Default: the mini-corpus eval split."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Evaluation set: LLaSO-Eval folder, unified "
+                                        "jsonl folder, or hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the "
+                                        "mini-corpus eval split."),
     split: str = typer.Option("eval", "--split", help="Which split of a unified dataset to evaluate."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Queries per generation batch."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N samples per task and modality "
@@ -64,6 +65,7 @@ def eval_command(
     """Evaluate a model (any model plugin): batched generation (resumable: re-run the same command after a crash),
     then extraction, judging and scoring as `llaso score`, and the report."""
     from llaso_core.data.audio import AudioPolicy
+    from llaso_core.data.load import DataError, load_data
     from llaso_core.evaluation.evaluate import (
         annotate_results,
         export_release as export,
@@ -81,20 +83,20 @@ def eval_command(
     from llaso_core.models import GenerationOptions, ModelSpecError, describe, load_model, parse_model_spec
     from llaso_core.registry import UnknownNameError
     from llaso_core.reports import report_from_files
-    from llaso_core.training.config import cpu_default
-    from llaso_core.training.run import DataError, load_samples
 
     if bad_records not in ("skip", "fail") or long_audio not in ("truncate", "skip"):
         fail(f"unknown --bad-records {bad_records!r} or --long-audio {long_audio!r}; use skip/fail and truncate/skip")
+    if data is not None:
+        existing_data(str(data))
     writable_folder(out)
     host = get_host()
     try:
         model_ref = parse_model_spec(model, host)  # a misspelt --model fails before any data work
-        config = cpu_default(data=str(data) if data else None, tasks=tuple(tasks.split(",")),
-                             modalities=tuple(modalities.split(",")), bad_records=bad_records)
         skipped: list = []
-        samples, root = load_samples(config, host, split=split, skipped=skipped,
-                                     announce=lambda m: err_console.print(m, highlight=False))
+        samples = load_data(data, split=split, tasks=tasks.split(","), modalities=modalities.split(","), host=host,
+                            announce=lambda m: err_console.print(m, highlight=False),
+                            on_error="raise" if bad_records == "fail" else "skip", skipped=skipped)
+        root = samples.root
         speech_model = load_model(model_ref, host, **model_options(model_option))
     except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError, TypeError) as exc:
         fail(str(exc))

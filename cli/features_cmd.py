@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from llaso_cli.output import console, err_console, fail, writable_folder
+from llaso_cli.output import console, err_console, existing_data, fail, writable_folder
 
 app = typer.Typer(help="Frozen-encoder feature caches (train on cached frames instead of audio).",
                   no_args_is_help=True)
@@ -22,7 +22,8 @@ def features_cache(
     model: str = typer.Option(..., "--model", "-m", help="An LSLM checkpoint folder (its encoder is used), or an "
                               "encoder plugin id, optionally with a checkpoint as ID:PATH_OR_HUB_ID "
                               "(e.g. whisper, whisper:/models/whisper-large-v3)."),
-    data: Path = typer.Option(..., "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files)."),
+    data: str = typer.Option(..., "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files), or "
+                             "hf:NAME_OR_PATH[@SPLIT]?task=ID (a Hugging Face dataset; see the README's data section)."),
     out: Path = typer.Option(..., "--out", "-o", help="Cache root; frames go to OUT/<encoder fingerprint>/. Give the "
                              "same folder to `llaso train` as the feature cache."),
     batch: int = typer.Option(16, "--batch", min=1, help="Clips per encoder call (clips are sorted by length)."),
@@ -32,23 +33,23 @@ def features_cache(
     length_mode: Optional[str] = typer.Option(None, "--length-mode", help="Whisper only: pad30 (every clip "
                                               "encoded padded to 30 s, as Whisper was trained; frames stored "
                                               "trimmed) or trim. Must match the training run's encoder."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1... Default: cuda if present."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1... Default: cuda:LOCAL_RANK if present."),
     bf16: bool = typer.Option(False, "--bf16/--fp32", help="Run the encoder under bf16 autocast (GPU); frames "
                               "are stored as float16 either way."),
 ) -> None:
     """Encode every audio file of a dataset once with a frozen encoder and store the valid frames
     (float16), keyed by the encoder's fingerprint and the file. Both training stages and every epoch
-    reuse them; running it again only encodes what is missing."""
+    reuse them; running it again only encodes what is missing. Under torchrun each rank encodes its
+    own share of the clips into its own shards."""
     import torch
 
+    from llaso_core.data.load import DataError, load_data
+    from llaso_core.distributed import local_rank
     from llaso_core.loader import get_host
     from llaso_core.registry import UnknownNameError
-    from llaso_core.training.config import TrainConfig
     from llaso_core.training.features import FeatureCache, sample_audio_paths
-    from llaso_core.training.run import DataError, load_samples
 
-    if not data.is_dir():
-        fail(f"--data {data} is not a folder")
+    existing_data(data)
     writable_folder(out)
     if length_mode not in (None, "trim", "pad30"):
         fail(f"unknown --length-mode {length_mode!r}; use trim or pad30")
@@ -60,7 +61,7 @@ def features_cache(
         if device_obj.type == "cuda" and not torch.cuda.is_available():
             fail(f"--device {device} asked for, but no CUDA device is available")
     else:
-        device_obj = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device_obj = torch.device(f"cuda:{local_rank()}" if torch.cuda.is_available() else "cpu")
     if bf16 and device_obj.type != "cuda":
         fail("--bf16 needs a CUDA device")
     host = get_host()
@@ -69,11 +70,11 @@ def features_cache(
     except (UnknownNameError, FileNotFoundError, OSError, ValueError) as exc:
         fail(str(exc))
     try:
-        config = TrainConfig(data=str(data), tasks=tuple(tasks.split(",")), modalities=tuple(modalities.split(",")))
-        samples, root = load_samples(config, host, split=split, announce=lambda m: err_console.print(m))
+        samples = load_data(data, split=split, tasks=tasks.split(","), modalities=modalities.split(","), host=host,
+                            announce=lambda m: err_console.print(m, highlight=False))
     except (DataError, UnknownNameError, FileNotFoundError, ValueError) as exc:
-        fail(f"cannot read --data {data}: {exc}")
-    paths = sample_audio_paths(samples, root)
+        fail(str(exc))
+    paths = sample_audio_paths(samples, samples.root)
     if not paths:
         fail(f"no audio in {data} (split {split}, tasks {tasks}, modalities {modalities})")
     encoder.to(device_obj)

@@ -42,6 +42,13 @@ def writable_folder(path: Path, option: str = "--out") -> Path:
     return path
 
 
+def existing_data(data: str, option: str = "--data") -> str:
+    """A one-line error (exit 2) unless ``data`` exists or is an ``hf:`` dataset reference."""
+    if not data.startswith("hf:"):
+        existing_path(Path(data), option)
+    return data
+
+
 def existing_path(path: Path, option: str) -> Path:
     """A one-line error (exit 2) unless ``path`` exists."""
     if not path.exists():

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from llaso_cli.output import console, err_console, existing_path, fail, writable_folder
+from llaso_cli.output import console, err_console, existing_data, fail, writable_folder
 
 STAGES = {"align": ("align",), "instruct": ("instruct",), "both": ("align", "instruct")}
 
@@ -19,8 +19,8 @@ def train_command(
     tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
     modalities: str = typer.Option("ta,at,pa", "--modalities", help="Comma-separated modalities."),
     stage: str = typer.Option("both", "--stage", help="align (projector only), instruct, or both."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files). "
-                                        "Default: the offline mini-corpus."),
+    data: Optional[str] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files), or "
+                                       "hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the offline mini-corpus."),
     out: Path = typer.Option(Path("runs/llaso"), "--out", "-o", help="Run folder (config, metrics, checkpoints)."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="A config.json to start from."),
     preset: Optional[str] = typer.Option(None, "--preset", help="cpu (tiny models, CPU-sized batches) or paper "
@@ -58,7 +58,7 @@ def train_command(
     if bad_records not in (None, "skip", "fail"):
         fail(f"unknown --bad-records {bad_records!r}; use skip or fail")
     if data is not None:
-        existing_path(data, "--data")
+        existing_data(data)
     writable_folder(out)
     if config_file is not None:
         try:

@@ -12,7 +12,9 @@ metadata`` (JSON) -- the unified ``Sample`` (see ``Sample.to_dict``). The cache 
 ``datasets.Dataset`` without a copy.
 
 Cache: ``cache_dir`` or ``$LLASO_CACHE_DIR/index`` or ``~/.cache/llaso/index``; each index is
-``<stem>-<key>.arrow`` plus ``<stem>-<key>.json`` (row count, skipped records, timings).
+``<stem>-<key>.arrow`` plus ``<stem>-<key>.json`` (row count, skipped records, timings), and once
+training has asked for them ``<stem>-<key>.lengths-<root>.npz`` (``SampleIndex.lengths``: audio
+seconds from each distinct clip's header, read once, and text characters per row).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, overload
+from typing import Any, Callable, Iterable, Iterator, Sequence, overload
+
+import numpy as np
 
 from .release import (
     OnError,
@@ -36,6 +40,7 @@ from .release import (
     resolve,
     scan_release,
 )
+from .lengths import HEADER_WORKERS, SampleLengths, measure, segment_items
 from .sample import Sample, Split
 
 INDEX_VERSION = 1
@@ -230,6 +235,42 @@ class SampleIndex(Sequence[Sample]):
     def resolve(self, ref: Any) -> Path:
         """An audio reference (or path) of one of the samples, on disk."""
         return resolve(self.root, ref)
+
+    def positions(self, **allowed: Iterable[str] | None) -> np.ndarray:
+        """Row numbers whose columns hold allowed values (``task={"ASR"}, split={"train"}``; None:
+        any), computed on the Arrow columns without building samples."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        keep = np.ones(self._len, dtype=bool)
+        for column, values in allowed.items():
+            if values is not None and self._len:
+                chosen = pc.is_in(self.table.column(column), value_set=pa.array(sorted(values), pa.string()))
+                keep &= chosen.to_numpy(zero_copy_only=False)
+        return np.flatnonzero(keep)
+
+    def lengths(self, *, workers: int = HEADER_WORKERS) -> SampleLengths:
+        """Audio seconds and text characters of every row: clip headers read once (each distinct
+        clip once), stored beside the index for ``root`` and reused by later calls and processes."""
+        parts = []
+        for path in self.paths:
+            key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
+            sidecar = path.with_name(f"{path.stem}.lengths-{key}.npz")
+            if sidecar.is_file():
+                parts.append(SampleLengths.load(sidecar))
+                continue
+            import pyarrow as pa
+
+            reader = pa.ipc.open_stream(pa.OSFile(str(path), "r"))  # read, not mapped: the pages stay out of RSS
+            items = (item for batch in reader for item in segment_items(
+                batch.column("segments").to_pylist(), batch.column("target").to_pylist()))
+            measured = measure(items, self.root, workers=workers)
+            measured.save(sidecar)
+            parts.append(measured)
+        if not parts:
+            return SampleLengths(np.zeros(0, np.float32), np.zeros(0, np.int32), 0)
+        return SampleLengths(np.concatenate([p.seconds for p in parts]),
+                             np.concatenate([p.text_chars for p in parts]), sum(p.clips for p in parts))
 
     def to_hf(self) -> Any:
         """The index as a memory-mapped ``datasets.Dataset`` (same columns)."""

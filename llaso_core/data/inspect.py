@@ -29,16 +29,20 @@ class Dataset:
 
 def open_dataset(path: Path, host=None, on_error: OnError = "skip") -> Dataset:
     """The samples under ``path`` (a unified ``.jsonl``, a folder with ``train.jsonl``/``eval.jsonl``,
-    a LLaSO release folder or one release ``.json`` file). Under ``on_error="skip"`` a malformed
-    record, or a file that cannot be read past some point, is listed in ``skipped`` and every other
-    record is kept."""
+    a LLaSO release folder, one release ``.json`` file, or ``hf:NAME_OR_PATH[@SPLIT]?task=ID``: see
+    ``load.load_data``). Under ``on_error="skip"`` a malformed record, or a file that cannot be read
+    past some point, is listed in ``skipped`` and every other record is kept."""
+    from llaso_core.data.load import HF_PREFIX, load_data
     from llaso_core.data.release import iter_file, load_release, map_file
     from llaso_core.data.store import read_samples
 
+    skipped: list[SkippedRecord] = []
+    if str(path).startswith(HF_PREFIX):
+        samples = load_data(str(path), host=host, on_error=on_error, skipped=skipped)
+        return Dataset(list(samples), samples.root, [], skipped)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    skipped: list[SkippedRecord] = []
     if path.is_file() and path.suffix == ".json":
         file = map_file(path, path.parent, host=host)
         if file is None:

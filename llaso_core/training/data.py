@@ -1,4 +1,13 @@
-"""Training data: samples -> (tokens with audio slots, waveforms), length-grouped resumable batches.
+"""Training data: samples -> (tokens with audio slots, clips), length-grouped resumable batches.
+
+One dataset, two audio sources: ``DecodedClips`` decodes each clip (features are computed in the
+collator, with SpecAugment when asked) and ``CachedFrames`` reads a frozen encoder's frames from
+a feature cache (``features.FeatureCache``). Lengths for grouping come from ``SampleView.lengths``
+(clip headers read once, stored with the index), never from a header read per sample and stage.
+
+A clip that cannot be used is found when its sample is loaded, not before step 1: the sample
+yields None (the collator drops it; the loop runs a zero-weight pass so ranks stay in step) and
+one line ``{"sample_id", "path", "kind", "reason"}`` is appended to the run's problem log.
 
 Everything here runs in data-loader workers and is picklable: the tokenizer, the encoder's
 featurizer (no weights) and plain settings.
@@ -7,98 +16,178 @@ featurizer (no weights) and plain settings.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import attrs
 import numpy as np
-import soundfile
 import torch
 
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.audio import AudioPolicy, AudioReport, load_audio
+from llaso_core.data.lengths import SampleLengths
+from llaso_core.data.load import DataError
+from llaso_core.data.release import resolve
 from llaso_core.data.sample import Sample
 from llaso_core.model.batching import Batch, Encoded, collate, encode
 from llaso_core.model.encoder import Featurizer
 
+if TYPE_CHECKING:
+    from llaso_core.training.features import FeatureCache
 
-class DataError(ValueError):
-    """The training data cannot be used as asked (nothing left after filtering, unknown task...)."""
+__all__ = ["DataError", "TrainingSet", "DecodedClips", "CachedFrames", "Collator", "GroupedBatches", "Item",
+           "spec_augment"]
 
 
-def text_positions(sample: Sample) -> int:
-    """Rough token count of a sample's text (characters / 4), for length grouping."""
-    chars = sum(len(getattr(s, "text", "")) for s in sample.query.segments) + len(sample.target)
-    return chars // 4
+@attrs.frozen
+class Problem:
+    """Why a clip gave no audio."""
+
+    kind: str
+    reason: str
+
+
+@attrs.frozen
+class DecodedClips:
+    """Waveforms decoded under ``policy``; features are computed per batch in the collator."""
+
+    policy: AudioPolicy = AudioPolicy()
+
+    def load(self, path: Path) -> np.ndarray | Problem:
+        report = AudioReport(max_listed=1)
+        clip = load_audio(path, self.policy, report=report)
+        if clip is None:
+            problem = report.problems[0]
+            return Problem(problem.kind, problem.detail)
+        return clip.samples
+
+    def frames(self, clip: np.ndarray, featurizer: Featurizer) -> int:
+        return featurizer.num_frames(len(clip))
+
+    def max_seconds(self) -> float:
+        return self.policy.max_seconds or math.inf
+
+    def batch_audio(self, clips: list[np.ndarray], collator: "Collator", ids: list[str]) -> dict[str, Any]:
+        audio = collator.featurizer(clips)
+        if collator.augment:
+            audio = (spec_augment(audio[0], audio[1], _seed(collator.seed, ids)), audio[1])
+        return {"audio": audio}
+
+
+@attrs.frozen
+class CachedFrames:
+    """A frozen encoder's frames from ``cache`` (no decoding; the encoder is not run, so no SpecAugment)."""
+
+    cache: "FeatureCache"
+
+    def load(self, path: Path) -> np.ndarray | Problem:
+        entry = self.cache.lookup(path)
+        if entry is None:
+            return Problem("missing", f"not in the feature cache {self.cache.folder} (unreadable when it was built, "
+                                      "or changed since)")
+        return self.cache.frames([path])[0]
+
+    def frames(self, clip: np.ndarray, featurizer: Featurizer) -> int:
+        return int(clip.shape[0])
+
+    def max_seconds(self) -> float:
+        return self.cache.policy.max_seconds or math.inf
+
+    def batch_audio(self, clips: list[np.ndarray], collator: "Collator", ids: list[str]) -> dict[str, Any]:
+        from llaso_core.training.features import pad_frames
+
+        return {"cached_frames": pad_frames(clips, clips[0].shape[1])[0]}
+
+
+AudioSource = DecodedClips | CachedFrames
 
 
 @attrs.frozen
 class Item:
     encoded: Encoded
-    waveforms: tuple[np.ndarray, ...]
+    clips: tuple[np.ndarray, ...]  # waveforms, or cached frames [n_frames, dim]
 
 
 class TrainingSet(torch.utils.data.Dataset):
-    """Samples with their audio (resolved under ``root``); a sample whose audio cannot be used
-    yields None, is counted in ``report`` and dropped by the collator."""
+    """Samples (resolved under ``root``) with their audio from ``audio``; a sample whose audio
+    cannot be used yields None, is counted in ``problems`` and named in ``problem_log``."""
 
     def __init__(self, samples: Sequence[Sample], root: Path, *, tokenizer, featurizer: Featurizer,
-                 frame_stack: int, audio_token_id: int, max_length: int, policy: AudioPolicy = AudioPolicy(),
+                 frame_stack: int, audio_token_id: int, max_length: int, audio: AudioSource = DecodedClips(),
+                 lengths: SampleLengths | None = None, problem_log: Path | None = None,
                  chat: ChatTemplate = LLASO_CHAT) -> None:
-        self.samples = list(samples)
+        self.samples = samples
         self.root = Path(root)
         self.tokenizer = tokenizer
         self.featurizer = featurizer
         self.frame_stack = frame_stack
         self.audio_token_id = audio_token_id
         self.max_length = max_length
-        self.policy = policy
+        self.audio = audio
+        self.sample_lengths = lengths
+        self.problem_log = problem_log
         self.chat = chat
-        self.report = AudioReport()
+        self.problems = 0
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def frames(self, num_samples: int) -> int:
-        return -(-self.featurizer.num_frames(num_samples) // self.frame_stack)
+    def positions(self, encoder_frames: int) -> int:
+        return -(-encoder_frames // self.frame_stack)
 
-    def approx_length(self, i: int) -> int:
-        """A cheap length for grouping: text characters / 4 + audio positions (from the file header)."""
-        sample = self.samples[i]
-        positions = 0
-        for ref in sample.audio:
-            try:
-                info = soundfile.info(str(self.root / ref.path))
-                seconds = min(info.frames / info.samplerate, self.policy.max_seconds or math.inf)
-                positions += self.frames(int(seconds * self.featurizer.sample_rate))
-            except (RuntimeError, OSError):
-                positions += 1  # a broken file is reported when the item is loaded
-        return positions + text_positions(sample)
+    def lengths(self) -> np.ndarray:
+        """A cheap length per sample for grouping: audio positions (from the clips' durations) +
+        text characters / 4."""
+        lengths = self.sample_lengths
+        if lengths is None:
+            from llaso_core.data.load import SampleList, SampleView
+
+            lengths = SampleView(SampleList(self.samples, self.root), np.arange(len(self.samples))).lengths()
+        rate, cap = self.featurizer.sample_rate, self.audio.max_seconds()
+        seconds, which = np.unique(lengths.seconds, return_inverse=True)  # few distinct values: few calls
+        audio = np.array([self.positions(self.featurizer.num_frames(int(min(s, cap) * rate))) if s > 0 else 0
+                          for s in seconds.tolist()], dtype=np.int64)
+        return audio[which.reshape(-1)] + lengths.text_chars // 4
 
     def collator(self, pad_id: int, *, augment: bool, seed: int, share_prefix: bool = True) -> "Collator":
-        return Collator(self.featurizer, pad_id, augment=augment, seed=seed, share_prefix=share_prefix)
+        return Collator(self.featurizer, pad_id, audio=self.audio, augment=augment and isinstance(
+            self.audio, DecodedClips), seed=seed, share_prefix=share_prefix)
 
     def __getitem__(self, i: int) -> Item | None:
         sample = self.samples[i]
-        waves = []
+        clips = []
         for ref in sample.audio:
-            clip = load_audio(self.root / ref.path, self.policy, sample_id=sample.id, report=self.report)
-            if clip is None:
+            path = resolve(self.root, ref)
+            clip = self.audio.load(path)
+            if isinstance(clip, Problem):
+                self._log(sample, path, clip)
                 return None
-            waves.append(clip.samples)
+            clips.append(clip)
         chat = self.chat.render(sample.query, sample.target)
-        encoded = encode(sample.id, chat, self.tokenizer, [self.frames(len(w)) for w in waves],
+        encoded = encode(sample.id, chat, self.tokenizer,
+                         [self.positions(self.audio.frames(c, self.featurizer)) for c in clips],
                          audio_token_id=self.audio_token_id, max_length=self.max_length)
-        return Item(encoded, tuple(waves))
+        return Item(encoded, tuple(clips))
+
+    def _log(self, sample: Sample, path: Path, problem: Problem) -> None:
+        self.problems += 1
+        if self.problem_log is not None:  # one short line per write: appends from several processes stay whole
+            line = json.dumps({"sample_id": sample.id, "path": str(path), "kind": problem.kind,
+                               "reason": problem.reason}, ensure_ascii=False)
+            with open(self.problem_log, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
 
 
 @attrs.frozen
 class Collator:
-    """Items -> Batch: features computed here (in workers), SpecAugment when ``augment``."""
+    """Items -> Batch: the audio source batches the clips here (in workers): features (with
+    SpecAugment when ``augment``) or padded cached frames."""
 
     featurizer: Featurizer
     pad_id: int
+    audio: AudioSource = DecodedClips()
     augment: bool = False
     seed: int = 0
     share_prefix: bool = True  # run the rows' common prompt prefix once (``Batch.shared_prefix``)
@@ -107,12 +196,9 @@ class Collator:
         items = [it for it in items if it is not None]
         if not items:
             return None
-        waves = [w for it in items for w in it.waveforms]
-        audio = self.featurizer(waves) if waves else None
-        if audio is not None and self.augment:
-            audio = (spec_augment(audio[0], audio[1], _seed(self.seed, [it.encoded.sample_id for it in items])),
-                     audio[1])
-        return collate([it.encoded for it in items], pad_id=self.pad_id, audio=audio, share_prefix=self.share_prefix)
+        clips = [c for it in items for c in it.clips]
+        audio = self.audio.batch_audio(clips, self, [it.encoded.sample_id for it in items]) if clips else {}
+        return collate([it.encoded for it in items], pad_id=self.pad_id, share_prefix=self.share_prefix, **audio)
 
 
 def spec_augment(features: torch.Tensor, lengths: torch.Tensor, seed: int, *, freq_masks: int = 2,

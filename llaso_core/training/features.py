@@ -3,8 +3,8 @@
 Layout of a cache (``root/<fingerprint>/``)::
 
     manifest.json          encoder id, architecture, output dim, dtype, cache version
-    shard-00000.f16        float16 frames of many clips, back to back ([frames, dim] each)
-    shard-00000.json       its index: one entry per clip (key, size, mtime, offset, frames)
+    shard-r0-00000.f16     float16 frames of many clips, back to back ([frames, dim] each)
+    shard-r0-00000.json    its index: one entry per clip (key, size, mtime, offset, frames)
 
 The fingerprint is a hash of the encoder id, its class and architecture and all its weights, so a
 different checkpoint, size or ``length_mode`` gets another folder. An entry is keyed by the
@@ -16,9 +16,13 @@ storage is ~2 bytes x dim per frame (Whisper-large-v3: 128 KB per second of audi
 A shard's index is written (atomically) after its data, so an interrupted build leaves whole
 shards only; the next build continues with the clips still missing.
 
-Training with a cache: ``CachedTrainingSet`` (no audio decoding: frame counts and frames come
-from the cache) and ``CachedCollator`` (``Batch.audio_frames`` ``[clips, max_frames, dim]``
-instead of features). The encoder must stay frozen (no SpecAugment on cached frames).
+Built once across ranks: under a multi-process launch each rank encodes every ``world``-th clip
+of the sorted clip list into its own shards (``shard-r<rank>-<n>``), so no two ranks write the
+same file, then all ranks wait for each other and read every shard.
+
+Training with a cache: ``training.data.TrainingSet`` with the ``CachedFrames`` audio source (no
+audio decoding; ``Batch.audio_frames`` ``[clips, max_frames, dim]`` instead of features). The
+encoder must stay frozen (no SpecAugment on cached frames).
 """
 
 from __future__ import annotations
@@ -34,15 +38,13 @@ import attrs
 import numpy as np
 import torch
 
-from llaso_core.chat import LLASO_CHAT, ChatTemplate
-from llaso_core.model.batching import Batch, Encoded, collate, encode
-from llaso_core.training.data import text_positions
+from llaso_core import distributed
 
 if TYPE_CHECKING:  # llaso_core.data.audio needs soundfile: imported where audio is read
     from llaso_core.data.audio import AudioPolicy, AudioReport
     from llaso_core.data.sample import Sample
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 MANIFEST = "manifest.json"
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 
@@ -80,7 +82,7 @@ def policy_digest(policy: AudioPolicy) -> str:
 
 @attrs.frozen
 class Entry:
-    shard: int
+    shard: str  # shard file name without suffix
     offset: int  # in frames
     frames: int
     size: int
@@ -117,7 +119,7 @@ class FeatureCache:
         self.policy_key = policy_digest(policy)
         self.manifest: dict | None = None
         self.entries: dict[str, Entry] = {}
-        self._maps: dict[int, np.memmap] = {}
+        self._maps: dict[str, np.memmap] = {}
         self.reload()
 
     @classmethod
@@ -132,7 +134,7 @@ class FeatureCache:
         manifest = self.folder / MANIFEST
         self.manifest = json.loads(manifest.read_text()) if manifest.exists() else None
         for index in sorted(self.folder.glob("shard-*.json")):
-            shard = int(index.stem.split("-")[1])
+            shard = index.stem
             for key, size, mtime_ns, offset, frames in json.loads(index.read_text())["entries"]:
                 self.entries[key] = Entry(shard, offset, frames, size, mtime_ns)
 
@@ -174,9 +176,9 @@ class FeatureCache:
     def num_frames(self, path: str | Path) -> int:
         return self.entry(path).frames
 
-    def _map(self, shard: int) -> np.memmap:
+    def _map(self, shard: str) -> np.memmap:
         if shard not in self._maps:
-            self._maps[shard] = np.memmap(self.folder / f"shard-{shard:05d}.f16", dtype=np.float16, mode="r")
+            self._maps[shard] = np.memmap(self.folder / f"{shard}.f16", dtype=np.float16, mode="r")
         return self._maps[shard]
 
     def frames(self, paths: Sequence[str | Path]) -> list[np.ndarray]:
@@ -201,30 +203,53 @@ class FeatureCache:
     # -- writing -------------------------------------------------------------------------------
     def build(self, encoder, paths: Iterable[str | Path], *, encoder_id: str | None = None, batch_size: int = 16,
               device: torch.device | str | None = None, dtype: torch.dtype | None = None,
-              shard_clips: int = 8192, progress: Progress | None = None) -> BuildReport:
+              shard_clips: int = 8192, progress: Progress | None = None, rank: int | None = None,
+              world: int | None = None) -> BuildReport:
         """Encode every file of ``paths`` not cached yet: sorted by length, ``batch_size`` clips per
         encoder call, under ``torch.inference_mode`` (``dtype``: an autocast dtype, e.g. bf16 on GPU).
-        Files whose audio cannot be loaded are counted in the report and left out."""
-        from llaso_core.data.audio import AudioReport, load_audio
+        Files whose audio cannot be loaded are counted in the report and left out.
+
+        Under a launch of ``world`` ranks (default: the launch environment) every rank calls this
+        with the same ``paths``; rank ``rank`` encodes its share (every ``world``-th clip of the
+        sorted unique files) into its own shards, longest clips first, then all wait for each other and reload.
+        The report counts this rank's share."""
+        from llaso_core.data.audio import AudioReport
 
         started = time.perf_counter()
+        rank = distributed.rank() if rank is None else rank
+        world = distributed.world_size() if world is None else world
         if encoder_fingerprint(encoder, encoder_id) != self.fingerprint:
             raise ValueError(f"this encoder's fingerprint is not {self.fingerprint} (the cache it was opened for)")
-        unique = list(dict.fromkeys(str(Path(p).resolve()) for p in paths))
-        todo = [p for p in unique if self.lookup(p) is None]
-        already = len(unique) - len(todo)
+        share = sorted(set(str(Path(p).resolve()) for p in paths))[rank::world]
+        todo = [p for p in share if self.lookup(p) is None]  # only this rank writes its share: no race
+        todo.sort(key=_audio_length, reverse=True)
+        already = len(share) - len(todo)
         report = AudioReport()
-        if not todo:
-            return BuildReport(0, already, 0, 0, 0, time.perf_counter() - started, report)
+        if todo:
+            self._encode(encoder, encoder_id, todo, report, batch_size=batch_size, device=device, dtype=dtype,
+                         shard_clips=shard_clips, progress=progress, rank=rank)
+        if world > 1:
+            distributed.barrier()
+        self.reload()
+        problems = report.problem_total
+        frames = sum(self.entries[f"{p}#{self.policy_key}"].frames for p in todo
+                     if f"{p}#{self.policy_key}" in self.entries)
+        return BuildReport(len(todo) - problems, already, problems, frames, frames * (self.dim if frames else 0) * 2,
+                           time.perf_counter() - started, report)
+
+    def _encode(self, encoder, encoder_id: str | None, todo: list[str], report: AudioReport, *, batch_size: int,
+                device: torch.device | str | None, dtype: torch.dtype | None, shard_clips: int,
+                progress: Progress | None, rank: int) -> None:
+        from llaso_core.data.audio import load_audio
+
         device = torch.device(device) if device is not None else next(encoder.parameters()).device
         was_training = encoder.training
         encoder.eval()
         self.folder.mkdir(parents=True, exist_ok=True)
         dim = int(encoder.output_dim)
         self._write_manifest(encoder, encoder_id, dim)
-        todo.sort(key=_audio_length, reverse=True)
-        writer = _ShardWriter(self.folder, dim, self._next_shard(), shard_clips)
-        done = problems = frames_written = 0
+        writer = _ShardWriter(self.folder, dim, f"shard-r{rank}", self._next_shard(rank), shard_clips)
+        done = 0
         try:
             for start in range(0, len(todo), batch_size):
                 chunk = todo[start:start + batch_size]
@@ -233,8 +258,7 @@ class FeatureCache:
                     clip = load_audio(path, self.policy, report=report)
                     if isinstance(clip, list):
                         raise ValueError("the feature cache does not support AudioPolicy(on_long='chunk')")
-                    if clip is None or len(clip.samples) == 0:
-                        problems += 1
+                    if clip is None:
                         continue
                     waves.append(clip.samples)
                     kept.append(path)
@@ -242,19 +266,16 @@ class FeatureCache:
                     for path, frames in zip(kept, encode_clips(encoder, waves, device=device, dtype=dtype)):
                         size, mtime_ns = _stat(Path(path))
                         writer.add(f"{path}#{self.policy_key}", size, mtime_ns, frames)
-                        frames_written += frames.shape[0]
                 done += len(chunk)
                 if progress:
                     progress(done, len(todo))
         finally:
             writer.close()
             encoder.train(was_training)
-            self.reload()
-        return BuildReport(len(todo) - problems, already, problems, frames_written, frames_written * dim * 2,
-                           time.perf_counter() - started, report)
 
-    def _next_shard(self) -> int:
-        used = [int(p.name.split("-")[1].split(".")[0]) for p in self.folder.glob("shard-*")]
+    def _next_shard(self, rank: int) -> int:
+        """The next free shard number of ``rank`` (only that rank writes ``shard-r<rank>-*``)."""
+        used = [int(p.name.split(".")[0].rsplit("-", 1)[1]) for p in self.folder.glob(f"shard-r{rank}-*")]
         return max(used, default=-1) + 1
 
     def _write_manifest(self, encoder, encoder_id: str | None, dim: int) -> None:
@@ -265,7 +286,7 @@ class FeatureCache:
         manifest = {"version": CACHE_VERSION, "fingerprint": self.fingerprint, "encoder_id": encoder_id,
                     "encoder_class": type(encoder).__qualname__, "architecture": architecture, "dim": dim,
                     "dtype": "float16", "sample_rate": encoder.featurizer.sample_rate}
-        _atomic_write(self.folder / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+        _atomic_write(self.folder / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")  # same on every rank
         self.manifest = manifest
 
 
@@ -309,7 +330,7 @@ def _audio_length(path: str) -> int:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")
     tmp.write_text(text)
     tmp.replace(path)
 
@@ -317,15 +338,15 @@ def _atomic_write(path: Path, text: str) -> None:
 class _ShardWriter:
     """Appends frames to ``shard-N.f16``; the shard's index is written when it closes."""
 
-    def __init__(self, folder: Path, dim: int, first: int, max_clips: int) -> None:
-        self.folder, self.dim, self.shard, self.max_clips = folder, dim, first, max_clips
+    def __init__(self, folder: Path, dim: int, prefix: str, first: int, max_clips: int) -> None:
+        self.folder, self.dim, self.prefix, self.shard, self.max_clips = folder, dim, prefix, first, max_clips
         self.handle = None
         self.entries: list[list] = []
         self.offset = 0
 
     def add(self, key: str, size: int, mtime_ns: int, frames: np.ndarray) -> None:
         if self.handle is None:
-            self.handle = open(self.folder / f"shard-{self.shard:05d}.f16", "wb")
+            self.handle = open(self.folder / f"{self.prefix}-{self.shard:05d}.f16", "wb")
         self.handle.write(np.ascontiguousarray(frames, dtype=np.float16).tobytes())
         self.entries.append([key, size, mtime_ns, self.offset, int(frames.shape[0])])
         self.offset += int(frames.shape[0])
@@ -338,7 +359,7 @@ class _ShardWriter:
         self.handle.flush()
         os.fsync(self.handle.fileno())
         self.handle.close()
-        _atomic_write(self.folder / f"shard-{self.shard:05d}.json",
+        _atomic_write(self.folder / f"{self.prefix}-{self.shard:05d}.json",
                       json.dumps({"dim": self.dim, "entries": self.entries}) + "\n")
         self.handle, self.entries, self.offset = None, [], 0
         self.shard += 1
@@ -349,78 +370,9 @@ class _ShardWriter:
 
 def sample_audio_paths(samples: Iterable[Sample], root: str | Path) -> list[Path]:
     """The audio files of ``samples`` (resolved under ``root``), each once."""
-    root = Path(root)
-    return list(dict.fromkeys(root / ref.path for s in samples for ref in s.audio))
+    from llaso_core.data.release import resolve
 
-
-# -- training on cached frames -------------------------------------------------------------------
-@attrs.frozen
-class CachedItem:
-    encoded: Encoded
-    frames: tuple[np.ndarray, ...]  # float16 [n_frames, dim] per clip
-
-
-class CachedTrainingSet(torch.utils.data.Dataset):
-    """Like ``TrainingSet`` but audio positions and frames come from ``cache``: no audio is decoded.
-    A sample whose clip is missing from the cache is an error (``CacheMiss``) naming the file."""
-
-    def __init__(self, samples: Sequence[Sample], root: Path, cache: FeatureCache, *, tokenizer, frame_stack: int,
-                 audio_token_id: int, max_length: int, chat: ChatTemplate = LLASO_CHAT) -> None:
-        self.samples = list(samples)
-        self.root = Path(root)
-        self.cache = cache
-        self.tokenizer = tokenizer
-        self.frame_stack = frame_stack
-        self.audio_token_id = audio_token_id
-        self.max_length = max_length
-        self.chat = chat
-        missing = [str(p) for p in sample_audio_paths(self.samples, self.root) if p not in cache]
-        if missing:
-            raise CacheMiss(f"{len(missing)} audio file(s) are not in the feature cache {cache.folder} (first: "
-                            f"{missing[0]}); run `llaso features cache` over this data with the run's encoder")
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def positions(self, encoder_frames: int) -> int:
-        return -(-encoder_frames // self.frame_stack)
-
-    def approx_length(self, i: int) -> int:
-        sample = self.samples[i]
-        positions = sum(self.positions(self.cache.num_frames(self.root / ref.path)) for ref in sample.audio)
-        return positions + text_positions(sample)
-
-    def collator(self, pad_id: int, *, share_prefix: bool = True, **_: object) -> "CachedCollator":
-        """No SpecAugment: the encoder input is not seen again."""
-        return CachedCollator(pad_id, share_prefix=share_prefix)
-
-    def __getitem__(self, i: int) -> CachedItem:
-        sample = self.samples[i]
-        frames = tuple(self.cache.frames([self.root / ref.path for ref in sample.audio]))
-        chat = self.chat.render(sample.query, sample.target)
-        encoded = encode(sample.id, chat, self.tokenizer, [self.positions(f.shape[0]) for f in frames],
-                         audio_token_id=self.audio_token_id, max_length=self.max_length)
-        return CachedItem(encoded, frames)
-
-
-@attrs.frozen
-class CachedCollator:
-    """Items -> Batch with ``audio_frames`` ``[clips, max_frames, dim]`` (zero-padded) and no features."""
-
-    pad_id: int
-    dtype: torch.dtype = torch.float32
-    share_prefix: bool = True
-
-    def __call__(self, items: Sequence[CachedItem | None]) -> Batch | None:
-        items = [it for it in items if it is not None]
-        if not items:
-            return None
-        clips = [f for it in items for f in it.frames]
-        frames = None
-        if clips:
-            frames, _ = pad_frames(clips, clips[0].shape[1], self.dtype)
-        return collate([it.encoded for it in items], pad_id=self.pad_id, cached_frames=frames,
-                       share_prefix=self.share_prefix)
+    return list(dict.fromkeys(resolve(root, ref) for s in samples for ref in s.audio))
 
 
 def cache_for_model(root: str | Path, model, encoder_id: str | None = None, *,
@@ -429,5 +381,4 @@ def cache_for_model(root: str | Path, model, encoder_id: str | None = None, *,
     return FeatureCache.for_encoder(root, model.encoder, encoder_id or model.config.encoder, policy=policy)
 
 
-__all__ = ["FeatureCache", "CacheMiss", "BuildReport", "CachedTrainingSet", "CachedCollator", "CachedItem",
-           "encoder_fingerprint", "encode_clips", "pad_frames", "sample_audio_paths", "cache_for_model"]
+__all__ = ["FeatureCache", "CacheMiss", "BuildReport", "encoder_fingerprint", "encode_clips", "pad_frames", "sample_audio_paths", "cache_for_model"]

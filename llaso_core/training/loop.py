@@ -95,7 +95,7 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
     out.mkdir(parents=True, exist_ok=True)
     params = set_trainable(model, stage.trainable)
     world = distributed.world_size()
-    batches = GroupedBatches([dataset.approx_length(i) for i in range(len(dataset))],
+    batches = GroupedBatches(dataset.lengths(),
                              micro_batch=min(config.micro_batch, stage.global_batch), global_batch=stage.global_batch,
                              seed=config.seed, rank=distributed.rank(), world=world)
     total = stage.max_steps or max(1, math.ceil(stage.epochs * batches.steps_per_epoch))

@@ -280,7 +280,7 @@ CASES: list[Case] = [
          lambda tmp, fx: ["eval", "--model", str(tmp), "--data", str(fx.corpus), "--out", str(tmp / "out")], 2,
          ("is not a llaso checkpoint",)),
     Case("eval-missing-data", "eval --data a path that does not exist", "refuses", "stderr",
-         lambda tmp, fx: eval_args(tmp / "nope", fx, tmp), 2, ("{tmp}/nope: not a folder (no such file or folder)",)),
+         lambda tmp, fx: eval_args(tmp / "nope", fx, tmp), 2, ("--data {tmp}/nope: no such file or folder",)),
     # llaso train
     Case("train-missing-data", "train --data a path that does not exist", "refuses before creating the run",
          "stderr", lambda tmp, fx: ["train", "--data", str(tmp / "nope"), "--out", str(tmp / "run")], 2,
@@ -349,7 +349,7 @@ CASES: list[Case] = [
     # other commands
     Case("features-missing-data", "features cache --data a path that does not exist", "refuses", "stderr",
          lambda tmp, fx: ["features", "cache", "--model", "x", "--data", str(tmp / "nope"), "--out", str(tmp / "f")],
-         2, ("--data {tmp}/nope is not a folder",)),
+         2, ("--data {tmp}/nope: no such file or folder",)),
     Case("features-out-under-a-file", "features cache --out below an existing file", "refuses before encoding",
          "stderr", lambda tmp, fx: ["features", "cache", "--model", str(fx.checkpoint), "--data", str(fx.corpus),
                                     "--out", str(a_file(tmp) / "f")], 2,

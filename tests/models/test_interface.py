@@ -6,6 +6,7 @@ import types
 import pytest
 from typer.testing import CliRunner
 
+from llaso_cli import output
 from llaso_cli.app import app
 from llaso_core import hookimpl
 from llaso_core.loader import load
@@ -89,13 +90,14 @@ def test_describe_records_the_plugin_and_settings():
     assert facts["generation"] == {"batch_size": 1, "do_sample": False}
 
 
-def test_llaso_models_lists_the_built_in_kinds():
+def test_llaso_models_lists_the_built_in_kinds(monkeypatch):
     run = CliRunner().invoke(app, ["models", "--json"])
     assert run.exit_code == 0, run.output
     kinds = {m["id"]: m for m in json.loads(run.output)}
     assert {"lslm", "llaso-release", "hf", "openai"} <= set(kinds)
     assert kinds["openai"]["usage"] == "openai:MODEL@BASE_URL" and kinds["llaso-release"]["batched"] is False
-    table = CliRunner().invoke(app, ["models"], env={"COLUMNS": "200"})
+    monkeypatch.setattr(output.console, "width", 200)  # the console may be sized before this test runs
+    table = CliRunner().invoke(app, ["models"])
     assert "llaso-release" in table.output and "hf:PATH_OR_HUB_ID" in table.output
 
 

@@ -1,5 +1,6 @@
 """The frozen-encoder feature cache: trimmed frames equal the encoder's, reuse, invalidation, training batches."""
 
+import json
 import os
 
 import numpy as np
@@ -8,9 +9,8 @@ import torch
 
 from llaso_core.loader import get_host
 from llaso_core.model.lslm import LSLMConfig, build
-from llaso_core.training.data import Collator, TrainingSet
-from llaso_core.training.features import (CachedCollator, CachedTrainingSet, CacheMiss, FeatureCache,
-                                          encoder_fingerprint, sample_audio_paths)
+from llaso_core.training.data import CachedFrames, TrainingSet
+from llaso_core.training.features import CacheMiss, FeatureCache, encoder_fingerprint, sample_audio_paths
 from llaso_core.training.run import tokenizer_texts
 from llaso_core.data.audio import AudioPolicy, load_audio
 
@@ -49,7 +49,7 @@ def test_cached_frames_equal_the_encoder_frames_and_are_reused(tones, tiny_model
                          progress=lambda done, total: seen.append((done, total)))
     assert (report.clips, report.already, report.problems) == (48, 0, 0)
     assert seen[-1] == (48, 48) and len(seen) == 10  # batches of 5
-    assert sorted(p.name for p in cache.folder.glob("shard-*.json")) == [f"shard-0000{i}.json" for i in range(3)]
+    assert sorted(p.name for p in cache.folder.glob("shard-*.json")) == [f"shard-r0-0000{i}.json" for i in range(3)]
     assert report.bytes == report.frames * encoder.output_dim * 2  # float16, valid frames only
     # trimming: only each clip's own frames, equal to the encoder on the clip alone
     expected = on_the_fly(encoder, paths)
@@ -87,13 +87,18 @@ def test_cached_batches_give_the_same_loss_as_audio_batches(tones, tiny_model, t
     model = tiny_model
     cache = FeatureCache.for_encoder(tmp_path / "cache", model.encoder, "tiny")
     cache.build(model.encoder, sample_audio_paths(samples, root), encoder_id="tiny", batch_size=16)
-    kwargs = dict(tokenizer=model.tokenizer, frame_stack=1, audio_token_id=model.audio_token_id, max_length=2048)
-    audio_set = TrainingSet(samples, root, featurizer=model.encoder.featurizer, **kwargs)
-    cached_set = CachedTrainingSet(samples, root, cache, **kwargs)
+    kwargs = dict(tokenizer=model.tokenizer, featurizer=model.encoder.featurizer, frame_stack=1,
+                  audio_token_id=model.audio_token_id, max_length=2048)
+    audio_set = TrainingSet(samples, root, **kwargs)
+    cached_set = TrainingSet(samples, root, audio=CachedFrames(cache), **kwargs)
     ids = [0, 5, 6, 11]
-    assert [cached_set.approx_length(i) for i in ids] == [audio_set.approx_length(i) for i in ids]
-    audio_batch = Collator(model.encoder.featurizer, model.tokenizer.pad_token_id)([audio_set[i] for i in ids])
-    cached_batch = CachedCollator(model.tokenizer.pad_token_id)([cached_set[i] for i in ids])
+    assert np.array_equal(cached_set.lengths(), audio_set.lengths())
+    assert (audio_set.lengths() > 0).all()
+    pad = model.tokenizer.pad_token_id
+    audio_batch = audio_set.collator(pad, augment=False, seed=0)([audio_set[i] for i in ids])
+    collate_cached = cached_set.collator(pad, augment=True, seed=0)
+    assert not collate_cached.augment  # no SpecAugment on cached frames
+    cached_batch = collate_cached([cached_set[i] for i in ids])
     assert cached_batch.audio_features is None and cached_batch.audio_frames.shape[0] == 4
     assert torch.equal(cached_batch.input_ids, audio_batch.input_ids)
     assert torch.equal(cached_batch.splice_frame, audio_batch.splice_frame)
@@ -103,10 +108,16 @@ def test_cached_batches_give_the_same_loss_as_audio_batches(tones, tiny_model, t
     assert n_audio == n_cached
     torch.testing.assert_close(loss_cached, loss_audio, rtol=1e-3, atol=1e-3)
     # pickles into data-loader workers (memory maps reopen there)
-    loader = torch.utils.data.DataLoader(cached_set, batch_size=4, collate_fn=CachedCollator(0), num_workers=1)
+    loader = torch.utils.data.DataLoader(cached_set, batch_size=4, collate_fn=collate_cached, num_workers=1)
     assert next(iter(loader)).audio_frames.shape[-1] == model.encoder.output_dim
-    with pytest.raises(CacheMiss, match="not in the feature cache"):
-        CachedTrainingSet(samples, root, FeatureCache(tmp_path / "empty", cache.fingerprint), **kwargs)
+    # a clip missing from the cache is found when its sample is loaded, named in the problem log
+    log = tmp_path / "problems.jsonl"
+    empty = TrainingSet(samples, root, audio=CachedFrames(FeatureCache(tmp_path / "empty", cache.fingerprint)),
+                        problem_log=log, **kwargs)
+    assert empty[3] is None and empty.problems == 1
+    [line] = [json.loads(l) for l in log.read_text().splitlines()]
+    assert line["sample_id"] == samples[3].id and line["kind"] == "missing" and "feature cache" in line["reason"]
+    assert line["path"].endswith(samples[3].audio[0].path)
 
 
 @pytest.mark.parametrize("mode", ["pad30", "trim"])
@@ -154,3 +165,45 @@ def test_cli_caches_an_lslm_checkpoint_and_fails_clearly(tones, tiny_model, tmp_
         result = runner.invoke(app, ["cache", *args, "--out", str(tmp_path / "cache")])
         assert result.exit_code == 2 and message in result.output, result.output
     assert "--batch" in runner.invoke(app, ["cache", "--help"]).output
+
+
+def _cache_rank(rank, port, root, out):
+    """One rank of a 2-process launch building the cache of the tone corpus's clips."""
+    from tests.training.conftest import end_rank, join_two_rank_launch
+
+    join_two_rank_launch(rank, port)
+    from llaso_core.data.store import read_samples
+
+    samples = list(read_samples(root / "train.jsonl"))
+    torch.manual_seed(0)
+    model = build(LSLMConfig(), get_host(), texts=tokenizer_texts(samples, get_host()))
+    cache = FeatureCache.for_encoder(out / "cache", model.encoder, "tiny")
+    report = cache.build(model.encoder, sample_audio_paths(samples, root), encoder_id="tiny", batch_size=4)
+    (out / f"rank{rank}.json").write_text(json.dumps({"clips": report.clips, "seen": len(cache)}))
+    end_rank()
+
+
+def test_two_ranks_build_one_cache_each_encoding_its_own_share(tones, tmp_path):
+    """Under a 2-rank launch every clip is encoded once, by one rank, into that rank's own shards;
+    after the build both ranks see the whole cache, equal to a one-process build."""
+    import torch.multiprocessing as mp
+
+    from tests.training.conftest import free_port
+
+    samples, root = tones
+    mp.start_processes(_cache_rank, args=(free_port(), root, tmp_path), nprocs=2, start_method="spawn")
+    reports = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["clips"] for r in reports] == [24, 24] and [r["seen"] for r in reports] == [48, 48]
+    folder = next((tmp_path / "cache").iterdir())
+    keys = {r: [e[0] for p in folder.glob(f"shard-r{r}-*.json") for e in json.loads(p.read_text())["entries"]]
+            for r in (0, 1)}
+    assert len(keys[0]) == len(set(keys[0])) == 24 and len(keys[1]) == 24 and not set(keys[0]) & set(keys[1])
+    torch.manual_seed(0)
+    model = build(LSLMConfig(), get_host(), texts=tokenizer_texts(samples, get_host()))
+    one = FeatureCache.for_encoder(tmp_path / "one", model.encoder, "tiny")
+    one.build(model.encoder, sample_audio_paths(samples, root), encoder_id="tiny", batch_size=4)
+    two = FeatureCache.for_encoder(tmp_path / "cache", model.encoder, "tiny")
+    assert two.fingerprint == one.fingerprint
+    paths = sample_audio_paths(samples, root)
+    for a, b in zip(one.frames(paths), two.frames(paths)):
+        np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), rtol=1e-3, atol=1e-3)

@@ -26,7 +26,8 @@ TASKS = ("SGC", "PP")
 def scores(checkpoint, corpus, out):
     host = get_host()
     config = cpu_default(data=str(corpus), tasks=TASKS, modalities=("ta",))
-    samples, root = load_samples(config, host, split="eval", announce=lambda m: None)
+    samples = load_samples(config, host, split="eval", announce=lambda m: None)
+    root = samples.root
     model = load_model(str(checkpoint), host)
     path, _ = generate_predictions(model, samples, root, out, host, options=GenerationOptions(batch_size=32))
     rows = list(read_done(path).values())

@@ -69,10 +69,10 @@ def fresh_run(out, root, **overrides):
     from llaso_core.training.run import load_samples, tokenizer_texts
 
     cfg = config(out, root, **overrides)
-    samples, data_root = load_samples(cfg, get_host(), announce=lambda m: None)
+    samples = load_samples(cfg, get_host(), announce=lambda m: None)
     torch.manual_seed(cfg.seed)
     model = build(cfg.model, get_host(), texts=tokenizer_texts(samples, get_host()))
-    dataset = TrainingSet(samples, data_root, tokenizer=model.tokenizer, featurizer=model.encoder.featurizer,
+    dataset = TrainingSet(samples, samples.root, tokenizer=model.tokenizer, featurizer=model.encoder.featurizer,
                           frame_stack=1, audio_token_id=model.audio_token_id, max_length=cfg.max_length)
     return cfg, model, dataset
 
