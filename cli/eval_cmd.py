@@ -56,8 +56,8 @@ def eval_command(
                                     "results' problems and left out) or fail (stop at the first)."),
     long_audio: str = typer.Option("truncate", "--long-audio", help="Clips over 30 s: truncate (cut to the first "
                                    "30 s, noted per sample) or skip (no prediction, named as too_long)."),
-    export_release: Optional[Path] = typer.Option(None, "--export-release", help="Also write the predictions in "
-                                                  "the LLaSO release layout here."),
+    export: Optional[Path] = typer.Option(None, "--export", help="Also write the predictions as LLaSO-layout "
+                                          "<stem>_test.json files here (what `llaso score` reads)."),
     name: Optional[str] = typer.Option(None, "--name", help="System name in results and report."),
     *,
     judge: JudgeOptions,
@@ -68,7 +68,7 @@ def eval_command(
     from llaso_core.data.load import DataError, load_data
     from llaso_core.evaluation.evaluate import (
         annotate_results,
-        export_release as export,
+        export_predictions,
         generate_predictions,
         input_problems,
         merge_shards,
@@ -140,8 +140,8 @@ def eval_command(
                                     for m, n in not_evaluated.items()},
                      unanswered=missed)
     report_from_files([out / "results.json"], out / "report")
-    if export_release:
-        export(path, export_release)
+    if export:
+        export_predictions(path, export)
     _print_summary(run, system)
     console.print(f"wrote {out}/predictions.jsonl, results.json, results.csv, samples.jsonl, report/report.html")
     exit_if_incomplete(run)

@@ -191,7 +191,7 @@ def merge_shards(out: Path) -> Path:
     return target
 
 
-def export_release(predictions: Path, out: Path) -> list[Path]:
+def export_predictions(predictions: Path, out: Path) -> list[Path]:
     """Write predictions in the LLaSO release layout (``<stem>_test.json``, prediction under ``answer``)
     so ``llaso score`` / ``llaso report`` compare them with the published systems."""
     groups: dict[str, list[dict[str, Any]]] = {}

@@ -36,7 +36,7 @@ def eval_args(root, out, *extra):
 def test_eval_writes_predictions_results_report_and_release_export(setup, tmp_path):
     root, samples = setup
     result = CliRunner().invoke(app, eval_args(root, tmp_path / "out", "--batch-size", "8",
-                                               "--export-release", str(tmp_path / "release")))
+                                               "--export", str(tmp_path / "release")))
     assert result.exit_code == 0, result.output
     rows = [json.loads(l) for l in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == sorted(s.id for s in samples)

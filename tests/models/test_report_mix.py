@@ -19,7 +19,7 @@ def test_report_compares_a_checkpoint_an_adapter_and_a_scored_release_folder(cor
     build(LSLMConfig(), get_host(), texts=tokenizer_texts(samples, get_host())).save_pretrained(tmp_path / "ckpt")
     common = ["--data", str(corpus), "--split", "train", "--tasks", "SGC,ASR"]
     run = CliRunner().invoke(app, ["eval", "--model", str(tmp_path / "ckpt"), *common, "--out", str(tmp_path / "ours"),
-                                   "--export-release", str(tmp_path / "release"), "--name", "ours"])
+                                   "--export", str(tmp_path / "release"), "--name", "ours"])
     assert run.exit_code == 0, run.output
     with AudioChatServer() as server:
         run = CliRunner().invoke(app, ["eval", "--model", f"openai:audio-test@{server.base_url}", *common,

@@ -113,7 +113,7 @@ def test_a_third_party_task_goes_from_declaration_to_scores(example_site, sre_co
     evaluated, exported = tmp_path / "eval", tmp_path / "release"
     ok(llaso(example_site, "eval", "--model", str(train / "instruct" / "final"), "--data", str(sre_corpus),
              "--tasks", "SRE", "--modalities", "ta,pa", "--out", str(evaluated), "--batch-size", "8",
-             "--export-release", str(exported)))
+             "--export", str(exported)))
     assert [p.name for p in exported.iterdir()] == ["speaking_rate_classification_test.json"]
     scored = tmp_path / "scored"
     ok(llaso(example_site, "score", str(exported), "--out", str(scored), "--judge", "none"))
