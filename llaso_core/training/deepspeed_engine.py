@@ -43,7 +43,8 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
-from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_schedule, pick_device
+from llaso_core import distributed
+from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_schedule
 
 AUTO = "auto"
 BUCKET = int(5e8)
@@ -172,9 +173,7 @@ class DeepSpeedEngine:
                  total_steps: int) -> None:
         import deepspeed
 
-        self.device = pick_device()
-        if self.device.type == "cuda":
-            torch.cuda.set_device(self.device)
+        self.device = distributed.local_device()
         init_distributed()
         self.world_size = torch.distributed.get_world_size()
         self.rank = torch.distributed.get_rank()

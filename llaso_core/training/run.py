@@ -13,7 +13,7 @@ import torch
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.audio import AudioPolicy, validate_audio
 from llaso_core.data.sample import Sample
-from llaso_core.distributed import shutdown_distributed
+from llaso_core.distributed import local_device, shutdown_distributed
 from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.lslm import LSLM, build
 from llaso_core.training.config import TrainConfig
@@ -80,6 +80,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
           announce: Callable[[str], None] = print, init: str | None = None) -> list[StageResult]:
     """Run the configured stages; each stage's final checkpoint is ``<out>/<stage>/final``."""
     host = host or get_host()
+    local_device()  # this rank's GPU is the current one before any CUDA work
     torch.manual_seed(config.seed)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
