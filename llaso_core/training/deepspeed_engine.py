@@ -48,6 +48,15 @@ from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_sc
 
 AUTO = "auto"
 BUCKET = int(5e8)
+DEEPSPEED_FLOOR = "0.19.8"  # the release tested here with managed_gradient_accumulation on ZeRO-2/3
+
+
+def require_unmanaged_accumulation(engine_class: type, version: str) -> None:
+    """DeepSpeed releases without ``managed_gradient_accumulation`` ignore the key silently and step
+    only every ``gradient_accumulation_steps`` micro-batches: refuse them, naming the version needed."""
+    if not hasattr(engine_class, "managed_gradient_accumulation"):
+        raise RuntimeError(f"DeepSpeed {version} does not support managed_gradient_accumulation, which the loop "
+                           f"needs (one optimizer step per global batch); install deepspeed>={DEEPSPEED_FLOOR}")
 
 
 def init_distributed(backend: str | None = None) -> None:
@@ -173,6 +182,7 @@ class DeepSpeedEngine:
                  total_steps: int) -> None:
         import deepspeed
 
+        require_unmanaged_accumulation(deepspeed.DeepSpeedEngine, deepspeed.__version__)
         self.device = distributed.local_device()
         init_distributed()
         self.world_size = torch.distributed.get_world_size()
@@ -237,26 +247,32 @@ class DeepSpeedEngine:
     def release(self) -> None:
         """Give ``self.module`` back as plain tensors after the stage's last step (called by ``step``
         then): ZeRO-1/2 keep the trainable weights as views into one flat buffer (safetensors refuses
-        to save those) and ZeRO-3 keeps only partitions. Weights keep DeepSpeed's dtype (bf16 under
-        bf16). No step may follow."""
+        to save those) and ZeRO-3 keeps only partitions. Trainable weights come back as the fp32
+        master weights (under bf16 the module holds bf16 copies), frozen ones as held. All ranks call
+        it (gathering is collective). No step may follow."""
         if self.released:
             return
         self.released = True
-        if self.zero_stage == 3:
-            import deepspeed
+        from deepspeed.utils import safe_get_full_fp32_param
 
-            full = {}
-            for p in self.module.parameters():
+        full = {}
+        for p in self.module.parameters():
+            master = safe_get_full_fp32_param(p) if p.requires_grad else None
+            if master is None and self.zero_stage == 3:
+                import deepspeed
+
                 with deepspeed.zero.GatheredParameters([p], modifier_rank=None):
-                    full[id(p)] = p.data.detach().clone()
-            self.engine.destroy()
-            for p in self.module.parameters():
-                p.data = full[id(p)]
-                for attr in [a for a in vars(p) if a.startswith("ds_")]:
-                    delattr(p, attr)
-        else:
-            for p in self.module.parameters():
-                p.data = p.data.detach().clone()
+                    master = p.data
+            full[id(p)] = (p.data if master is None else master).detach().clone()
+            if self.zero_stage != 3:  # one parameter at a time: no second copy of the model
+                p.data = full.pop(id(p))
+        if self.zero_stage != 3:
+            return
+        self.engine.destroy()
+        for p in self.module.parameters():
+            p.data = full[id(p)]
+            for attr in [a for a in vars(p) if a.startswith("ds_")]:
+                delattr(p, attr)
 
     # -- checkpoints --------------------------------------------------------------------------
     def save(self, folder: str | Path, tag: str, keep: int = 2) -> None:

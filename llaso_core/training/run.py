@@ -13,9 +13,10 @@ import torch
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.audio import AudioPolicy, validate_audio
 from llaso_core.data.sample import Sample
-from llaso_core.distributed import local_device, shutdown_distributed
+from llaso_core.distributed import local_device, rank, shutdown_distributed
 from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.lslm import LSLM, build
+from llaso_core.model.precision import DTYPES
 from llaso_core.training.config import TrainConfig
 from llaso_core.training.data import DataError, TrainingSet
 from llaso_core.training.loop import Progress, StageResult, train_stage
@@ -91,8 +92,8 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
     model = LSLM.from_pretrained(init, host) if init else build(
         config.model, host, texts=tokenizer_texts(samples, host))
-    if config.save_init:
-        model.save_pretrained(out / "init")
+    if config.save_init and rank() == 0:
+        model.save_pretrained(out / "init", dtype=DTYPES[config.checkpoint_dtype])
     results = []
     for stage in config.stages:
         wanted = config.stage(stage).tasks
@@ -101,10 +102,20 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
             raise DataError(f"stage {stage}: no samples of tasks {wanted} in the data")
         dataset = make_dataset(config, model, stage_samples, root, announce)
         announce(f"stage {stage}: {len(stage_samples)} samples, trainable {', '.join(config.stage(stage).trainable)}")
-        results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress))
-    (out / "summary.json").write_text(json.dumps([attrs.asdict(r) for r in results], indent=2) + "\n")
+        results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress, announce=announce))
+    if rank() == 0:
+        write_summary(out / "summary.json", results)
     shutdown_distributed()
     return results
+
+
+def write_summary(path: Path, results: list[StageResult]) -> None:
+    """``summary.json``: the stages run now, and those of an earlier call into the same folder that
+    were not run again (e.g. align, before a separate ``--stage instruct``)."""
+    kept = json.loads(path.read_text()) if path.exists() else []
+    now = {r.stage for r in results}
+    rows = [row for row in kept if row.get("stage") not in now] + [attrs.asdict(r) for r in results]
+    path.write_text(json.dumps(rows, indent=2) + "\n")
 
 
 def make_dataset(config: TrainConfig, model: LSLM, samples: list[Sample], root: Path,
