@@ -96,7 +96,7 @@ def train_command(
         except (DataError, UnknownNameError, FileNotFoundError) as exc:
             fail(str(exc))
     if all(r.resumed_from >= r.steps for r in results):
-        err_console.print(f"the run in {out} is complete: nothing was trained again")
+        err_console.print(f"the run is complete: nothing was trained again ({out})", soft_wrap=True, highlight=False)
     table = Table(title=f"training summary ({out})")
     for column in ("stage", "steps", "first loss", "last loss", "samples", "minutes", "checkpoint"):
         table.add_column(column)

@@ -24,7 +24,7 @@ from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.batching import Batch
 from llaso_core.model.encoder import AudioEncoder
 from llaso_core.model.llm import LLMBundle
-from llaso_core.model.precision import DTYPES, dtype_name, part_dtype
+from llaso_core.model.precision import DTYPES, cast_parameters, dtype_name, part_dtype
 from llaso_core.model.projector import Projector
 
 CONFIG_FILE = "llaso_config.json"
@@ -161,7 +161,7 @@ class LSLM(nn.Module):
         model = build(config, host, tokenizer=tokenizer, encoder_architecture=meta["encoder_architecture"],
                       llm_architecture=meta["llm_architecture"])
         for name, dtype in meta.get("dtypes", {}).items():
-            model.parts()[name].to(DTYPES[dtype])
+            cast_parameters(model.parts()[name], DTYPES[dtype])
         load_model(model, str(folder / WEIGHTS_FILE))
         return model.eval()
 

@@ -23,11 +23,19 @@ def part_dtype(module: nn.Module) -> torch.dtype:
     return next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
 
 
+def cast_parameters(module: nn.Module, dtype: torch.dtype) -> None:
+    """Cast ``module``'s floating-point parameters in place (the same Parameter objects). Buffers keep
+    their dtype: e.g. Llama's rotary ``inv_freq`` must stay fp32 (bf16 frequencies are off by up to 0.4%)."""
+    for p in module.parameters():
+        if p.is_floating_point() and p.dtype != dtype:
+            p.data = p.data.to(dtype)
+
+
 def apply_compute_plan(parts: dict[str, nn.Module], trainable: tuple[str, ...],
                        autocast: torch.dtype | None) -> None:
     """Cast ``parts`` in place: fp32 for the ``trainable`` ones, ``autocast`` (or fp32) for the rest;
     trainable parts go to train mode (``from_pretrained`` hands models over in eval mode), frozen
     ones to eval mode."""
     for name, module in parts.items():
-        module.to(torch.float32 if name in trainable or autocast is None else autocast)
+        cast_parameters(module, torch.float32 if name in trainable or autocast is None else autocast)
         module.train(name in trainable)

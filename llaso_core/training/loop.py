@@ -30,6 +30,7 @@ from llaso_core.model.precision import DTYPES, apply_compute_plan
 from llaso_core.training.config import StageConfig, TrainConfig
 from llaso_core.training.data import DataError, GroupedBatches, TrainingSet
 from llaso_core.training.engine import TorchEngine, autocast_dtype
+from llaso_core.training.host_memory import trim_host_memory
 
 STATE_FILE = "trainer_state.pt"
 
@@ -150,7 +151,7 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         received = [next(stream) for _ in micro]
         tally.dropped += sum(len(m) - (len(b.sample_ids) if b is not None else 0) for m, b in zip(micro, received))
         loaded = [b.to(engine.device) for b in received if b is not None]
-        spare = loaded[0] if loaded else spare
+        spare = loaded[0] if loaded and world > 1 else spare
         n_samples = int(engine.all_reduce_sum(sum(len(b.sample_ids) for b in loaded)))
         if n_samples == 0:  # nothing loaded on any rank: no update, the schedule does not advance
             tally.skipped += 1
@@ -167,6 +168,8 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
                     handle.write(json.dumps(attrs.asdict(entry)) + "\n")
             if progress:
                 progress(entry)
+        del received, loaded  # the step's batches go before the heap is trimmed
+        trim_host_memory()
         done = step + 1
         tally.elapsed_s = time.perf_counter() - started
         over = stage.max_minutes is not None and tally.elapsed_s > 60 * stage.max_minutes

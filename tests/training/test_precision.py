@@ -71,3 +71,28 @@ def test_half_precision_checkpoints_learn_like_fp32_ones(tones, tmp_path, backen
     also = torch.cat([half[k].flatten() != 0 for k in llm])[moves]
     assert moves.float().mean() > 0.5 and also.float().mean() > 0.99, float(also.float().mean())
     assert moved.norm() > 0 and difference.norm() / moved.norm() < 1e-3, float(difference.norm() / moved.norm())
+
+
+def test_a_saved_run_restores_its_dtypes_and_trains_its_trainable_parts(tmp_path):
+    """bf16 on disk (the paper preset's ``checkpoint_dtype``) comes back as bf16, bit for bit; the
+    compute plan then makes trainable parts fp32 in train mode (``from_pretrained`` gives eval mode)
+    and frozen parts the autocast dtype in eval mode, leaving buffers (rotary frequencies) alone."""
+    from llaso_core.model.lslm import LSLM, LSLMConfig, build
+    from llaso_core.training.loop import set_trainable
+
+    torch.manual_seed(0)
+    model = build(LSLMConfig(), texts=TEXTS)
+    model.save_pretrained(tmp_path / "bf16", dtype=torch.bfloat16)
+    again = LSLM.from_pretrained(tmp_path / "bf16")
+    assert {name: next(part.parameters()).dtype for name, part in again.parts().items()} == \
+        {"projector": torch.float32, "llm": torch.bfloat16, "encoder": torch.bfloat16}
+    for name, tensor in model.llm.state_dict().items():
+        assert torch.equal(again.llm.state_dict()[name], tensor.bfloat16()), name
+    assert not again.training
+    params = set_trainable(again, ("projector", "llm"), torch.bfloat16)
+    assert all(p.dtype == torch.float32 for p in params) and len(params) == sum(
+        1 for part in ("projector", "llm") for _ in again.parts()[part].parameters())
+    assert all(m.training for part in ("projector", "llm") for m in again.parts()[part].modules())
+    assert not any(m.training for m in again.encoder.modules())
+    assert all(p.dtype == torch.bfloat16 and not p.requires_grad for p in again.encoder.parameters())
+    assert all(b.dtype == torch.float32 for name, b in again.llm.named_buffers() if "inv_freq" in name)

@@ -108,6 +108,6 @@ def test_running_a_finished_run_again_says_so_and_keeps_its_summary(tones, tmp_p
     assert json.loads((out / "align" / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 2
     again = cli_train(out, data, "--stage", "both")
     assert again.exit_code == 0, again.output
-    assert "is complete: nothing was trained again" in again.output
+    assert "the run is complete: nothing was trained again" in again.output
     assert json.loads((out / "summary.json").read_text())[1]["samples"] == summary[1]["samples"] == 2 * 16
     assert len((out / "instruct" / "metrics.jsonl").read_text().splitlines()) == 2
