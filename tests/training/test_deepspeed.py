@@ -182,6 +182,9 @@ def test_bf16_hands_the_next_stage_fp32_master_weights(tmp_path):
     assert (moved != 0).float().mean() > 0.99, float((moved != 0).float().mean())
     assert moved.abs().max() <= 3 * 1e-5 * 1.01  # AdamW moves a weight by at most lr per step
 
+
+@pytest.mark.parametrize("zero_stage", [2, 3])
+def test_in_memory_state_resumes_exactly(zero_stage):
     steps = toy_steps(6)
     full_model, full = toy_engine("deepspeed", zero_stage)
     run_steps(full, steps)
