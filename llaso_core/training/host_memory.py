@@ -1,6 +1,6 @@
 """Host memory of the training process: glibc keeps the pages of freed tensors in its heaps (batch
 shapes vary, so freed blocks rarely fit the next request), and the resident size of the default CPU
-run grew by about 60 MB per step. Trimming the heaps after each step returns those pages: the
+run grew by about 53 MB per step. Trimming the heaps after each step returns those pages: the
 resident size stays at the live set (``benchmarks/train_memory.py``)."""
 
 from __future__ import annotations
