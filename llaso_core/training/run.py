@@ -19,7 +19,8 @@ from llaso_core.model.lslm import LSLM, build
 from llaso_core.model.precision import DTYPES
 from llaso_core.training.config import TrainConfig
 from llaso_core.training.data import DataError, TrainingSet
-from llaso_core.training.loop import Progress, StageResult, train_stage
+from llaso_core.training.engine import autocast_dtype
+from llaso_core.training.loop import Progress, StageResult, set_trainable, train_stage
 
 
 def minicorpus_dir(config: TrainConfig) -> Path:
@@ -100,6 +101,8 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         stage_samples = [s for s in samples if wanted is None or s.task in set(wanted)]
         if not stage_samples:
             raise DataError(f"stage {stage}: no samples of tasks {wanted} in the data")
+        # the stage's compute plan first: a feature cache fingerprints the frozen encoder as it will run
+        set_trainable(model, config.stage(stage).trainable, autocast_dtype(config.precision, local_device()))
         dataset = make_dataset(config, model, stage_samples, root, announce)
         announce(f"stage {stage}: {len(stage_samples)} samples, trainable {', '.join(config.stage(stage).trainable)}")
         results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress, announce=announce))

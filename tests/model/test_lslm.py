@@ -103,6 +103,24 @@ def test_whisper_encoder_frames_match_their_count_and_ignore_batch_neighbours(le
     torch.testing.assert_close(frames[0, :150], alone[0, :150], rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_a_half_precision_whisper_encodes_float_features(dtype):
+    """Whisper-large-v3 is published in fp16: a frozen encoder held in half precision takes the
+    featurizer's float32 features as they come (no autocast), and agrees with its fp32 self."""
+    from llaso_plugins.encoders.whisper import build as whisper
+
+    torch.manual_seed(0)
+    encoder = whisper(config=dict(num_mel_bins=80, d_model=64, encoder_layers=1, encoder_attention_heads=4,
+                                  encoder_ffn_dim=128, decoder_layers=1, decoder_attention_heads=4,
+                                  decoder_ffn_dim=64)).eval()
+    features, lengths = encoder.extract(waves(1.5))
+    with torch.no_grad():
+        reference, _ = encoder(features, lengths)
+        half, _ = encoder.to(dtype)(features, lengths)
+    assert half.dtype == dtype
+    torch.testing.assert_close(half.float(), reference, rtol=0.1, atol=0.1)
+
+
 def test_frame_stacking_shortens_the_audio(model):
     torch.manual_seed(0)
     stacked = build(LSLMConfig(frame_stack=4), texts=TEXTS)

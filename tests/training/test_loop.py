@@ -41,12 +41,15 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
     _, root = tones
     fresh = functools.partial(fresh_run, root=root)
     cfg, model, dataset = fresh(tmp_path / "a")
-    train_stage(model, dataset, cfg, "instruct", tmp_path / "a")
+    whole = train_stage(model, dataset, cfg, "instruct", tmp_path / "a")
     cfg, model, dataset = fresh(tmp_path / "b")
     partial = train_stage(model, dataset, cfg, "instruct", tmp_path / "b", stop_after=5)
     assert partial.steps == 5 and not (tmp_path / "b" / "final").exists()
     cfg, model, dataset = fresh(tmp_path / "b")  # a new process would start like this
-    train_stage(model, dataset, cfg, "instruct", tmp_path / "b")
+    resumed = train_stage(model, dataset, cfg, "instruct", tmp_path / "b")
+    # the counts and the max_minutes clock go on from the checkpoint
+    assert (resumed.samples, resumed.first_loss, resumed.resumed_from) == (whole.samples, whole.first_loss, 5)
+    assert resumed.seconds > partial.seconds
     a, b = weights(tmp_path / "a" / "final"), weights(tmp_path / "b" / "final")
     assert a.keys() == b.keys()
     for name in a:
