@@ -201,9 +201,17 @@ class DeepSpeedEngine:
         optimizer = torch.optim.AdamW(self.params, lr=stage.lr, weight_decay=stage.weight_decay,
                                       betas=(0.9, 0.999), **extra)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(total_steps, stage.warmup_ratio))
+        # under bf16 DeepSpeed rounds the module to bf16 and builds the fp32 masters from that: keep the
+        # fp32 weights (e.g. a projector trained in the previous stage) and put them back as the masters
+        fp32 = [p.detach().clone() for p in self.params] if self.bf16 else []
         self.engine, self.optimizer, _, self.scheduler = deepspeed.initialize(
             model=model, optimizer=optimizer, lr_scheduler=scheduler, config=self.ds_config,
             dist_init_required=False)
+        if fp32:
+            from deepspeed.utils import safe_set_full_fp32_param
+
+            for p, value in zip(self.params, fp32):
+                safe_set_full_fp32_param(p, value.to(torch.float32))
         self.module = model
         self.model = self.engine
         self.total_steps = total_steps
