@@ -18,6 +18,9 @@ Same math as ``TorchEngine``:
   ranks: ``backward`` passes ``scale_wrt_gas=False`` and multiplies by the world size.
 - accumulation: ``managed_gradient_accumulation: false`` makes every ``step()`` the boundary, so a
   step with fewer micro-batches (end of an epoch, dropped samples) is still exactly one update.
+  Releases without that key would ignore it silently: they are refused at start-up, by version.
+- precision: under bf16 the fp32 masters start from the fp32 weights handed in, and ``release()``
+  hands the next stage those masters (the module's own copies are bf16).
 
 On the CPU (no accelerator) torch.distributed is initialised with gloo in one process when no
 launcher set the environment (``MASTER_ADDR=127.0.0.1``, a free ``MASTER_PORT``, ``RANK=0``,
