@@ -65,4 +65,12 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep the log, g
 }
 step train 300 $PY benchmarks/train_throughput.py "${TRAIN[@]}" --stage both --json "$OUT/train.json"
 step eval 180 $PY benchmarks/eval_throughput.py "${EVAL[@]}"
+# two eval ranks under torchrun, each on cuda:LOCAL_RANK (on a one-GPU machine they share it:
+# LLASO_SHARE_GPU=1); a tiny untrained checkpoint, a few mini-corpus samples; both shards merged
+gpus=$($PY -c "import torch; print(torch.cuda.device_count())")
+step eval_2rank 300 bash -c "$PY -c \"from llaso_core.model.lslm import LSLMConfig, build; \
+build(LSLMConfig(), texts=['a tiny vocabulary'] * 4).save_pretrained('$OUT/tiny_ckpt')\" && \
+LLASO_SHARE_GPU=$([[ $gpus -lt 2 ]] && echo 1 || echo 0) $PY -m torch.distributed.run --standalone \
+--nproc_per_node 2 -m llaso_cli eval --model $OUT/tiny_ckpt --out $OUT/eval_2rank --tasks SGC,ASR \
+--modalities ta --limit 4 && test \$(wc -l <$OUT/eval_2rank/predictions.jsonl) -eq 8"
 exit $status

@@ -44,7 +44,7 @@ def features_cache(
     import torch
 
     from llaso_core.data.load import DataError, load_data
-    from llaso_core.distributed import local_rank
+    from llaso_core.distributed import local_device
     from llaso_core.loader import get_host
     from llaso_core.registry import UnknownNameError
     from llaso_core.training.features import FeatureCache, sample_audio_paths
@@ -61,7 +61,7 @@ def features_cache(
         if device_obj.type == "cuda" and not torch.cuda.is_available():
             fail(f"--device {device} asked for, but no CUDA device is available")
     else:
-        device_obj = torch.device(f"cuda:{local_rank()}" if torch.cuda.is_available() else "cpu")
+        device_obj = local_device()  # cuda:LOCAL_RANK under a multi-rank launch
     if bf16 and device_obj.type != "cuda":
         fail("--bf16 needs a CUDA device")
     host = get_host()

@@ -40,6 +40,8 @@ def train_command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
     bad_records: Optional[str] = typer.Option(None, "--bad-records", help="Malformed data records: skip (named "
                                               "on stderr and left out; the default) or fail (stop at the first)."),
+    save_every: Optional[int] = typer.Option(None, "--save-every", min=1, help="Checkpoint every N optimizer steps "
+                                             "(the run resumes from the last one when started again)."),
     feature_cache: Optional[Path] = typer.Option(None, "--feature-cache", help="Train on a frozen encoder's cached "
                                                  "frames (see `llaso features cache`); clips not cached yet are "
                                                  "encoded once."),
@@ -80,6 +82,7 @@ def train_command(
     if max_steps:
         instruct, align = attrs.evolve(instruct, max_steps=max_steps), attrs.evolve(align, max_steps=max_steps)
     overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed, "bad_records": bad_records,
+                 "save_every": save_every,
                  "feature_cache": str(feature_cache) if feature_cache else None}
     config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, align=align,
                           instruct=instruct, tasks=tuple(tasks.split(",")), modalities=tuple(modalities.split(",")),
@@ -100,17 +103,24 @@ def train_command(
                             init=str(init) if init else None)
         except (DataError, UnknownNameError, FileNotFoundError) as exc:
             fail(str(exc))
+    if all(r.resumed_from >= r.steps for r in results):
+        err_console.print(f"the run is complete: nothing was trained again ({out})", soft_wrap=True, highlight=False)
     table = Table(title=f"training summary ({out})")
     for column in ("stage", "steps", "first loss", "last loss", "samples", "minutes", "checkpoint"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.stage, str(r.steps), f"{r.first_loss:.3f}", f"{r.last_loss:.3f}", str(r.samples),
+        table.add_row(r.stage, str(r.steps), _loss(r.first_loss), _loss(r.last_loss), str(r.samples),
                       f"{r.seconds / 60:.1f}", r.checkpoint)
     console.print(table)
+
+
+def _loss(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _paper_default():
     from llaso_core.model.lslm import LSLMConfig
     from llaso_core.training.config import TrainConfig
 
-    return TrainConfig(model=LSLMConfig(encoder="whisper", llm="llama", projector_hidden=3072))
+    return TrainConfig(model=LSLMConfig(encoder="whisper", llm="llama", projector_hidden=3072),
+                       checkpoint_dtype="bfloat16")

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import gc
 import os
+from typing import Mapping
+
+import torch
+
+SHARE_ENV = "LLASO_SHARE_GPU"  # "1": ranks beyond the visible GPUs share them (rank modulo GPU count)
 
 
 def world_size() -> int:
@@ -19,6 +24,30 @@ def rank() -> int:
 def local_rank() -> int:
     """This process's device index on its machine (``LOCAL_RANK``; 0 in a single process)."""
     return int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def choose_device(environ: Mapping[str, str], cuda_devices: int) -> torch.device:
+    """The device of the process that ``environ`` describes: ``cuda:LOCAL_RANK`` when there are GPUs
+    (one per rank on a node), else the CPU. A rank without a GPU of its own is an error naming the
+    counts, unless ``LLASO_SHARE_GPU=1`` lets ranks share the visible GPUs."""
+    if cuda_devices == 0:
+        return torch.device("cpu")
+    local = int(environ.get("LOCAL_RANK", "0"))
+    if local >= cuda_devices:
+        if environ.get(SHARE_ENV) != "1":
+            raise RuntimeError(f"LOCAL_RANK {local} but only {cuda_devices} GPU(s) are visible: launch at most "
+                               f"{cuda_devices} process(es) per node, or set {SHARE_ENV}=1 to share GPUs")
+        local %= cuda_devices
+    return torch.device("cuda", local)
+
+
+def local_device() -> torch.device:
+    """This rank's device, made the current CUDA device (``torch.cuda.set_device``) so that no
+    library call lands on GPU 0 by default. Every entry point calls it before any CUDA work."""
+    device = choose_device(os.environ, torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return device
 
 
 def shutdown_distributed() -> None:

@@ -13,6 +13,7 @@ from typing import Callable, Iterator, Sequence
 import attrs
 import torch
 
+from llaso_core.distributed import local_device
 from llaso_core.model.batching import collate, encode
 from llaso_core.model.kv_cache import growing_cache
 from llaso_core.model.lslm import LSLM, cache_argument
@@ -26,7 +27,7 @@ class Generator:
 
     def __init__(self, model: LSLM, *, device: torch.device | str | None = None,
                  dtype: torch.dtype | None = None) -> None:
-        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        device = torch.device(device) if device else local_device()  # cuda:LOCAL_RANK per rank
         if dtype is None and device.type == "cuda" and torch.cuda.is_bf16_supported():
             dtype = torch.bfloat16
         self.model = model.to(device=device, dtype=dtype or torch.float32).eval()

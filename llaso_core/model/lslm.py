@@ -24,6 +24,7 @@ from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.batching import Batch
 from llaso_core.model.encoder import AudioEncoder
 from llaso_core.model.llm import LLMBundle
+from llaso_core.model.precision import DTYPES, cast_parameters, dtype_name, part_dtype
 from llaso_core.model.projector import Projector
 
 CONFIG_FILE = "llaso_config.json"
@@ -58,6 +59,10 @@ class LSLM(nn.Module):
         width = self.llm.get_input_embeddings().embedding_dim
         self.projector = Projector(encoder.output_dim, width, hidden=config.projector_hidden, stack=config.frame_stack)
         self.audio_token_id = self.tokenizer.convert_tokens_to_ids(chat.audio_placeholder)
+
+    def parts(self) -> dict[str, nn.Module]:
+        """The model's parts by the names stage configs use."""
+        return {"projector": self.projector, "llm": self.llm, "encoder": self.encoder}
 
     # -- sizes ------------------------------------------------------------------------------
     def num_frames(self, num_samples: int) -> int:
@@ -122,16 +127,23 @@ class LSLM(nn.Module):
         return loss, batch.num_targets
 
     # -- checkpoint -------------------------------------------------------------------------
-    def save_pretrained(self, folder: str | Path) -> None:
-        """One folder: llaso_config.json, model.safetensors (all weights) and the tokenizer."""
-        from safetensors.torch import save_model
+    def save_pretrained(self, folder: str | Path, dtype: torch.dtype | None = None) -> None:
+        """One folder: llaso_config.json, model.safetensors (all weights) and the tokenizer. ``dtype``:
+        the LLM's and encoder's weights on disk (e.g. bf16 for a 3B LLM); default: as held. The
+        projector is always saved in fp32. ``from_pretrained`` restores each part's dtype."""
+        from safetensors.torch import save_file
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        dtypes = {name: torch.float32 if name == "projector" else dtype or part_dtype(module)
+                  for name, module in self.parts().items()}
         meta = {"lslm": self.config.to_dict(), "encoder_architecture": self.encoder.architecture(),
-                "llm_architecture": self.llm_architecture}
+                "llm_architecture": self.llm_architecture,
+                "dtypes": {name: dtype_name(d) for name, d in dtypes.items()}}
         (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
-        save_model(self, str(folder / WEIGHTS_FILE))
+        tensors = {f"{name}.{key}": t.to(dtypes[name]) if t.is_floating_point() else t
+                   for name, module in self.parts().items() for key, t in _unique_tensors(module).items()}
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / WEIGHTS_FILE))
         self.tokenizer.save_pretrained(folder / "tokenizer")
 
     @classmethod
@@ -148,8 +160,10 @@ class LSLM(nn.Module):
         tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
         model = build(config, host, tokenizer=tokenizer, encoder_architecture=meta["encoder_architecture"],
                       llm_architecture=meta["llm_architecture"])
+        for name, dtype in meta.get("dtypes", {}).items():
+            cast_parameters(model.parts()[name], DTYPES[dtype])
         load_model(model, str(folder / WEIGHTS_FILE))
-        return model
+        return model.eval()
 
 
 def build(config: LSLMConfig, host: PluginHost | None = None, *, texts=None, tokenizer=None,
@@ -179,6 +193,19 @@ def cache_argument(module: nn.Module) -> str:
 @functools.cache
 def _cache_argument(module_class: type) -> str:
     return "cache" if "cache" in inspect.signature(module_class.forward).parameters else "past_key_values"
+
+
+def _unique_tensors(module: nn.Module) -> dict[str, torch.Tensor]:
+    """``module.state_dict()`` with tied tensors (one storage, several names) kept once, as
+    safetensors requires; ``load_model`` fills the other names."""
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+    out = {}
+    for key, tensor in module.state_dict().items():
+        ident = (tensor.data_ptr(), tuple(tensor.shape))
+        if ident not in seen:
+            seen.add(ident)
+            out[key] = tensor
+    return out
 
 
 def _without_checkpoint(options: dict[str, Any]) -> dict[str, Any]:

@@ -67,7 +67,9 @@ class TrainConfig:
     max_length: int = 2048
     loss_normalization: Literal["tokens", "samples"] = "tokens"  # samples: each sample's mean token loss
     share_prefix: bool = True  # run the prompt prefix all rows share (system prompt) once per micro-batch
-    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    precision: Literal["auto", "bf16", "fp32"] = "auto"  # autocast; trainable weights are always fp32 masters
+    # the LLM's and encoder's weights in the saved checkpoints (init, final); trainer_state.pt keeps fp32 masters
+    checkpoint_dtype: Literal["float32", "bfloat16"] = "float32"
     spec_augment: bool = True
     feature_cache: str | None = None  # folder of cached encoder frames (frozen encoder only)
     backend: Literal["auto", "torch", "deepspeed"] = "auto"

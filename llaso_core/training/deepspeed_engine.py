@@ -18,6 +18,9 @@ Same math as ``TorchEngine``:
   ranks: ``backward`` passes ``scale_wrt_gas=False`` and multiplies by the world size.
 - accumulation: ``managed_gradient_accumulation: false`` makes every ``step()`` the boundary, so a
   step with fewer micro-batches (end of an epoch, dropped samples) is still exactly one update.
+  Releases without that key would ignore it silently: they are refused at start-up, by version.
+- precision: under bf16 the fp32 masters start from the fp32 weights handed in, and ``gather_weights()``
+  hands the next stage those masters (the module's own copies are bf16).
 
 On the CPU (no accelerator) torch.distributed is initialised with gloo in one process when no
 launcher set the environment (``MASTER_ADDR=127.0.0.1``, a free ``MASTER_PORT``, ``RANK=0``,
@@ -43,10 +46,20 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
-from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_schedule, pick_device
+from llaso_core import distributed
+from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_schedule
 
 AUTO = "auto"
 BUCKET = int(5e8)
+DEEPSPEED_FLOOR = "0.19.8"  # the release tested here with managed_gradient_accumulation on ZeRO-2/3
+
+
+def require_unmanaged_accumulation(engine_class: type, version: str) -> None:
+    """DeepSpeed releases without ``managed_gradient_accumulation`` ignore the key silently and step
+    only every ``gradient_accumulation_steps`` micro-batches: refuse them, naming the version needed."""
+    if not hasattr(engine_class, "managed_gradient_accumulation"):
+        raise RuntimeError(f"DeepSpeed {version} does not support managed_gradient_accumulation, which the loop "
+                           f"needs (one optimizer step per global batch); install deepspeed>={DEEPSPEED_FLOOR}")
 
 
 def init_distributed(backend: str | None = None) -> None:
@@ -172,9 +185,8 @@ class DeepSpeedEngine:
                  total_steps: int) -> None:
         import deepspeed
 
-        self.device = pick_device()
-        if self.device.type == "cuda":
-            torch.cuda.set_device(self.device)
+        require_unmanaged_accumulation(deepspeed.DeepSpeedEngine, deepspeed.__version__)
+        self.device = distributed.local_device()
         init_distributed()
         self.world_size = torch.distributed.get_world_size()
         self.rank = torch.distributed.get_rank()
@@ -192,9 +204,17 @@ class DeepSpeedEngine:
         optimizer = torch.optim.AdamW(self.params, lr=stage.lr, weight_decay=stage.weight_decay,
                                       betas=(0.9, 0.999), **extra)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(total_steps, stage.warmup_ratio))
+        # under bf16 DeepSpeed rounds the module to bf16 and builds the fp32 masters from that: keep the
+        # fp32 weights (e.g. a projector trained in the previous stage) and put them back as the masters
+        fp32 = [p.detach().clone() for p in self.params] if self.bf16 else []
         self.engine, self.optimizer, _, self.scheduler = deepspeed.initialize(
             model=model, optimizer=optimizer, lr_scheduler=scheduler, config=self.ds_config,
             dist_init_required=False)
+        if fp32:
+            from deepspeed.utils import safe_set_full_fp32_param
+
+            for p, value in zip(self.params, fp32):
+                safe_set_full_fp32_param(p, value.to(torch.float32))
         self.module = model
         self.model = self.engine
         self.total_steps = total_steps
@@ -225,7 +245,7 @@ class DeepSpeedEngine:
         norm = self.engine.get_global_grad_norm()
         self.steps_done += 1
         if self.steps_done >= self.total_steps:
-            self.release()
+            self.gather_weights()
         return float(norm) if norm is not None else 0.0
 
     def lr(self) -> float:
@@ -235,29 +255,35 @@ class DeepSpeedEngine:
         return all_reduce_sum(value, self.world_size, self.device)
 
     # -- weights ------------------------------------------------------------------------------
-    def release(self) -> None:
+    def gather_weights(self) -> None:
         """Give ``self.module`` back as plain tensors after the stage's last step (called by ``step``
         then): ZeRO-1/2 keep the trainable weights as views into one flat buffer (safetensors refuses
-        to save those) and ZeRO-3 keeps only partitions. Weights keep DeepSpeed's dtype (bf16 under
-        bf16). No step may follow."""
+        to save those) and ZeRO-3 keeps only partitions. Trainable weights come back as the fp32
+        master weights (under bf16 the module holds bf16 copies), frozen ones as held. All ranks call
+        it (gathering is collective). No step may follow."""
         if self.released:
             return
         self.released = True
-        if self.zero_stage == 3:
-            import deepspeed
+        from deepspeed.utils import safe_get_full_fp32_param
 
-            full = {}
-            for p in self.module.parameters():
+        full = {}
+        for p in self.module.parameters():
+            master = safe_get_full_fp32_param(p) if p.requires_grad else None
+            if master is None and self.zero_stage == 3:
+                import deepspeed
+
                 with deepspeed.zero.GatheredParameters([p], modifier_rank=None):
-                    full[id(p)] = p.data.detach().clone()
-            self.engine.destroy()
-            for p in self.module.parameters():
-                p.data = full[id(p)]
-                for attr in [a for a in vars(p) if a.startswith("ds_")]:
-                    delattr(p, attr)
-        else:
-            for p in self.module.parameters():
-                p.data = p.data.detach().clone()
+                    master = p.data
+            full[id(p)] = (p.data if master is None else master).detach().clone()
+            if self.zero_stage != 3:  # one parameter at a time: no second copy of the model
+                p.data = full.pop(id(p))
+        if self.zero_stage != 3:
+            return
+        self.engine.destroy()
+        for p in self.module.parameters():
+            p.data = full[id(p)]
+            for attr in [a for a in vars(p) if a.startswith("ds_")]:
+                delattr(p, attr)
 
     # -- checkpoints --------------------------------------------------------------------------
     def save(self, folder: str | Path, tag: str, keep: int = 2) -> None:

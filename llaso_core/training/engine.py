@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from typing import Any, Iterable
 
 import torch
@@ -28,12 +27,6 @@ def cosine_schedule(total_steps: int, warmup_ratio: float):
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
     return factor
-
-
-def pick_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return torch.device("cpu")
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -61,7 +54,7 @@ class TorchEngine:
                  grad_clip: float, total_steps: int, warmup_ratio: float, precision: str = "auto") -> None:
         self.world_size = distributed.world_size()
         self.rank = distributed.rank()
-        self.device = pick_device()
+        self.device = distributed.local_device()
         if self.world_size > 1 and not torch.distributed.is_initialized():
             torch.distributed.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         self.module = model.to(self.device)
@@ -97,7 +90,7 @@ class TorchEngine:
     def lr(self) -> float:
         return self.scheduler.get_last_lr()[0]
 
-    def release(self) -> None:
+    def gather_weights(self) -> None:
         """Nothing to do: the module already holds plain weights (DeepSpeed's engine gathers them)."""
 
     def all_reduce_sum(self, value: float) -> float:

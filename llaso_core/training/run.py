@@ -13,12 +13,14 @@ from llaso_core.chat import LLASO_CHAT, ChatTemplate
 from llaso_core.data.load import SampleView, load_data
 from llaso_core.data.release import SkippedRecord
 from llaso_core.data.sample import Sample
-from llaso_core.distributed import shutdown_distributed
+from llaso_core.distributed import local_device, rank, shutdown_distributed
 from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.lslm import LSLM, build
+from llaso_core.model.precision import DTYPES
 from llaso_core.training.config import TrainConfig
 from llaso_core.training.data import CachedFrames, DataError, TrainingSet
-from llaso_core.training.loop import Progress, StageResult, train_stage
+from llaso_core.training.engine import autocast_dtype
+from llaso_core.training.loop import Progress, StageResult, set_trainable, train_stage
 
 PROBLEM_LOG = "problems.jsonl"  # in the run folder: one line per sample left out for its audio
 
@@ -44,6 +46,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
           announce: Callable[[str], None] = print, init: str | None = None) -> list[StageResult]:
     """Run the configured stages; each stage's final checkpoint is ``<out>/<stage>/final``."""
     host = host or get_host()
+    local_device()  # this rank's GPU is the current one before any CUDA work
     torch.manual_seed(config.seed)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -53,8 +56,8 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
     model = LSLM.from_pretrained(init, host) if init else build(
         config.model, host, texts=tokenizer_texts(samples.spread(TOKENIZER_SAMPLES), host))
-    if config.save_init:
-        model.save_pretrained(out / "init")
+    if config.save_init and rank() == 0:
+        model.save_pretrained(out / "init", dtype=DTYPES[config.checkpoint_dtype])
     results = []
     problem_log = out / PROBLEM_LOG
     for stage in config.stages:
@@ -62,16 +65,28 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         stage_samples = samples.select(task=None if wanted is None else {host.tasks.get(t).id for t in wanted})
         if not stage_samples:
             raise DataError(f"stage {stage}: no samples of tasks {wanted} in the data")
+        # the stage's compute plan first: a feature cache fingerprints the frozen encoder as it will run
+        set_trainable(model, config.stage(stage).trainable, autocast_dtype(config.precision, local_device()))
         dataset = make_dataset(config, model, stage_samples, problem_log, announce)
         announce(f"stage {stage}: {len(stage_samples)} samples, trainable {', '.join(config.stage(stage).trainable)}")
-        results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress))
-    (out / "summary.json").write_text(json.dumps([attrs.asdict(r) for r in results], indent=2) + "\n")
+        results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress, announce=announce))
+    if rank() == 0:
+        write_summary(out / "summary.json", results)
     dropped = sum(r.dropped_samples for r in results)
     if dropped:
         announce(f"audio problems: {dropped} sample(s) left out of their steps for unusable audio; "
                  f"each is named in {problem_log}")
     shutdown_distributed()
     return results
+
+
+def write_summary(path: Path, results: list[StageResult]) -> None:
+    """``summary.json``: the stages run now, and those of an earlier call into the same folder that
+    were not run again (e.g. align, before a separate ``--stage instruct``)."""
+    kept = json.loads(path.read_text()) if path.exists() else []
+    now = {r.stage for r in results}
+    rows = [row for row in kept if row.get("stage") not in now] + [attrs.asdict(r) for r in results]
+    path.write_text(json.dumps(rows, indent=2) + "\n")
 
 
 def make_dataset(config: TrainConfig, model: LSLM, samples: SampleView, problem_log: Path | None,

@@ -68,7 +68,7 @@ class TinyEncoder(AudioEncoder):
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         conv1_lengths = (lengths - 1) // 2 + 1
-        x = mask_past(nn.functional.gelu(self.conv1(features)), conv1_lengths)
+        x = mask_past(nn.functional.gelu(self.conv1(features.to(self.conv1.weight.dtype))), conv1_lengths)
         x = nn.functional.gelu(self.conv2(x)).transpose(1, 2)
         frame_lengths = (conv1_lengths - 1) // 2 + 1
         x = x + self.positions.weight[: x.shape[1]]

@@ -68,7 +68,7 @@ class WhisperAudioEncoder(AudioEncoder):
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         enc = self.encoder
-        x = nn.functional.gelu(enc.conv1(features))
+        x = nn.functional.gelu(enc.conv1(features.to(enc.conv1.weight.dtype)))  # weights in any dtype
         if self.length_mode == "trim":
             x = mask_past(x, lengths)
         x = nn.functional.gelu(enc.conv2(x)).permute(0, 2, 1)

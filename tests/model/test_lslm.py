@@ -52,14 +52,23 @@ def test_truncation_rules(model):
         encoded(model, "s-long", wave, "Female.", max_length=prompt_only - 3)
 
 
-def test_a_sample_scores_the_same_alone_and_in_a_padded_batch(model):
+@pytest.mark.parametrize("stack", [1, 3])
+def test_a_sample_scores_the_same_alone_and_in_a_padded_batch(model, stack):
+    """With frame stacking too: 1 s gives 26 encoder frames, so the clip's last stacked position
+    holds 2 real frames and 1 padded one (before masking: the neighbour's padding, 0.3 off)."""
+    if stack > 1:
+        torch.manual_seed(0)
+        model = build(LSLMConfig(frame_stack=stack), texts=TEXTS).eval()
     w = waves(1.0, 2.7, seed=1)
     items = [encoded(model, f"s{i}", wave, ans) for i, (wave, ans) in enumerate(zip(w, ["Male.", "Female."]))]
     with torch.no_grad():
         batch = collate(items, pad_id=model.tokenizer.pad_token_id, audio=model.encoder.extract(w))
         together, n_together = model(batch)
-        alone = [model(collate([it], pad_id=model.tokenizer.pad_token_id, audio=model.encoder.extract([wave])))
-                 for it, wave in zip(items, w)]
+        singles = [collate([it], pad_id=model.tokenizer.pad_token_id, audio=model.encoder.extract([wave]))
+                   for it, wave in zip(items, w)]
+        alone = [model(single) for single in singles]
+        short = len(items[0].input_ids)
+        torch.testing.assert_close(model.embed(batch)[0, :short], model.embed(singles[0])[0], rtol=1e-5, atol=1e-5)
     assert n_together == sum(n for _, n in alone)
     torch.testing.assert_close(together, sum(loss for loss, _ in alone), rtol=1e-4, atol=1e-4)
 
@@ -94,10 +103,42 @@ def test_whisper_encoder_frames_match_their_count_and_ignore_batch_neighbours(le
     torch.testing.assert_close(frames[0, :150], alone[0, :150], rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_a_half_precision_whisper_encodes_float_features(dtype):
+    """Whisper-large-v3 is published in fp16: a frozen encoder held in half precision takes the
+    featurizer's float32 features as they come (no autocast), and agrees with its fp32 self."""
+    from llaso_plugins.encoders.whisper import build as whisper
+
+    torch.manual_seed(0)
+    encoder = whisper(config=dict(num_mel_bins=80, d_model=64, encoder_layers=1, encoder_attention_heads=4,
+                                  encoder_ffn_dim=128, decoder_layers=1, decoder_attention_heads=4,
+                                  decoder_ffn_dim=64)).eval()
+    features, lengths = encoder.extract(waves(1.5))
+    with torch.no_grad():
+        reference, _ = encoder(features, lengths)
+        half, _ = encoder.to(dtype)(features, lengths)
+    assert half.dtype == dtype
+    torch.testing.assert_close(half.float(), reference, rtol=0.1, atol=0.1)
+
+
 def test_frame_stacking_shortens_the_audio(model):
     torch.manual_seed(0)
     stacked = build(LSLMConfig(frame_stack=4), texts=TEXTS)
     assert stacked.num_frames(16000) == -(-model.num_frames(16000) // 4)
+
+
+def test_stacking_sees_padded_frames_as_the_feature_cache_pads_them():
+    """Frames past a clip's length (whatever the encoder left there) stack like the cache's zeros."""
+    from llaso_core.model.projector import Projector
+
+    torch.manual_seed(0)
+    projector = Projector(8, 16, stack=3)
+    frames, lengths = torch.randn(2, 9, 8), torch.tensor([7, 9])
+    cached = frames.clone()
+    cached[0, 7:] = 0
+    out, out_lengths = projector(frames, lengths)
+    torch.testing.assert_close(out, projector(cached, lengths)[0], rtol=0, atol=0)
+    assert out_lengths.tolist() == [3, 3]
 
 
 def test_per_sample_loss_weighs_short_and_long_answers_alike(model):

@@ -11,7 +11,8 @@ pytest.importorskip("deepspeed")
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # DeepSpeed calls deprecated c10d names
 
 from llaso_core.training.config import StageConfig, TrainConfig, cpu_default  # noqa: E402
-from llaso_core.training.deepspeed_engine import DeepSpeedEngine, build_config  # noqa: E402
+from llaso_core.training.deepspeed_engine import (  # noqa: E402
+    DeepSpeedEngine, build_config, require_unmanaged_accumulation)
 from llaso_core.training.engine import TorchEngine  # noqa: E402
 from tests.training.conftest import end_rank, free_port, join_two_rank_launch  # noqa: E402
 
@@ -125,6 +126,59 @@ def test_step_gradient_is_the_sum_over_micro_batches_like_torch(zero_stage):
     assert engine.lr() == pytest.approx(ref.lr())
     for (name, a), b in zip(ref_model.state_dict().items(), model.state_dict().values()):
         torch.testing.assert_close(b, a, rtol=0, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("zero_stage", [2, 3])
+def test_one_optimizer_step_per_global_batch_with_accumulation(zero_stage):
+    """Gradient accumulation over 2 micro-batches (and steps of 1): every engine.step() is exactly one
+    optimizer update. A DeepSpeed that ignored managed_gradient_accumulation would update every
+    2 micro-batches instead (5 updates for these 6 steps of 10 micro-batches, at other boundaries)."""
+    steps = toy_steps(6)
+    _, engine = toy_engine("deepspeed", zero_stage)
+    assert engine.ds_config["gradient_accumulation_steps"] == 2
+    updates = []
+    engine.optimizer.optimizer.register_step_post_hook(lambda *_: updates.append(1))  # the client AdamW
+    run_steps(engine, steps)
+    assert len(updates) == len(steps) == engine.engine.global_steps == 6
+
+
+def test_a_deepspeed_without_unmanaged_accumulation_is_refused_by_name():
+    class OldEngine:  # what DeepSpeedEngine looked like before managed_gradient_accumulation
+        pass
+
+    with pytest.raises(RuntimeError, match=r"DeepSpeed 0.15.4 does not support managed_gradient_accumulation.*"
+                                           r"deepspeed>=0.19.8"):
+        require_unmanaged_accumulation(OldEngine, "0.15.4")
+    import deepspeed
+
+    require_unmanaged_accumulation(deepspeed.DeepSpeedEngine, deepspeed.__version__)  # the installed one passes
+
+
+def test_bf16_hands_the_next_stage_fp32_master_weights(tmp_path):
+    """Under bf16 DeepSpeed holds bf16 weights and fp32 masters: the masters start from the fp32
+    weights it was given (not their bf16 rounding, off by up to 9e-4 here), and after the last step
+    the module gets them back, each weight moved by at most lr per step (bf16 copies would round
+    most of these moves away)."""
+    torch.manual_seed(0)
+    model = Toy()
+    model.frozen.requires_grad_(False)
+    start = {k: v.clone() for k, v in model.state_dict().items()}  # fp32, not bf16-exact
+    (tmp_path / "bf16.json").write_text(json.dumps({"bf16": {"enabled": True}}))
+    stage = StageConfig(lr=1e-5, global_batch=8, trainable=("projector",), warmup_ratio=0.0, grad_clip=0.0)
+    config = TrainConfig(micro_batch=4, precision="fp32", backend="deepspeed",
+                         deepspeed_config=str(tmp_path / "bf16.json"))
+    engine = DeepSpeedEngine(model, model.parameters(), config=config, stage=stage, total_steps=3)
+    assert engine.bf16 and model.body[0].weight.dtype == torch.bfloat16
+    steps = toy_steps(3)
+    for micro in steps:
+        for x, y in micro:
+            loss, _ = engine.engine((x.bfloat16(), y))
+            engine.backward(loss / 8)
+        engine.step()
+    assert engine.released and model.body[0].weight.dtype == torch.float32
+    moved = torch.cat([(model.state_dict()[k] - start[k]).flatten() for k in start if k.startswith("body.")])
+    assert (moved != 0).float().mean() > 0.99, float((moved != 0).float().mean())
+    assert moved.abs().max() <= 3 * 1e-5 * 1.01  # AdamW moves a weight by at most lr per step
 
 
 @pytest.mark.parametrize("zero_stage", [2, 3])

@@ -157,7 +157,7 @@ def test_cli_caches_an_lslm_checkpoint_and_fails_clearly(tones, tiny_model, tmp_
     cache = FeatureCache.for_encoder(tmp_path / "cache", encoder, "tiny")
     assert len(cache) == 48 and cache.manifest["dim"] == encoder.output_dim
     for args, message in [
-        (["--model", str(tmp_path / "ckpt"), "--data", str(tmp_path / "nope")], "not a folder"),
+        (["--model", str(tmp_path / "ckpt"), "--data", str(tmp_path / "nope")], "nope: no such file or folder"),
         (["--model", "tiny", "--data", str(root)], "no pretrained weights"),
         (["--model", "wisper", "--data", str(root)], "unknown encoder"),
         (["--model", str(root), "--data", str(root)], "not an LSLM checkpoint"),

@@ -2,6 +2,7 @@ import functools
 import json
 
 import attrs
+import pytest
 import torch
 
 from llaso_core.training.config import cpu_default
@@ -40,12 +41,15 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
     _, root = tones
     fresh = functools.partial(fresh_run, root=root)
     cfg, model, dataset = fresh(tmp_path / "a")
-    train_stage(model, dataset, cfg, "instruct", tmp_path / "a")
+    whole = train_stage(model, dataset, cfg, "instruct", tmp_path / "a")
     cfg, model, dataset = fresh(tmp_path / "b")
     partial = train_stage(model, dataset, cfg, "instruct", tmp_path / "b", stop_after=5)
     assert partial.steps == 5 and not (tmp_path / "b" / "final").exists()
     cfg, model, dataset = fresh(tmp_path / "b")  # a new process would start like this
-    train_stage(model, dataset, cfg, "instruct", tmp_path / "b")
+    resumed = train_stage(model, dataset, cfg, "instruct", tmp_path / "b")
+    # the counts and the max_minutes clock go on from the checkpoint
+    assert (resumed.samples, resumed.first_loss, resumed.resumed_from) == (whole.samples, whole.first_loss, 5)
+    assert resumed.seconds > partial.seconds
     a, b = weights(tmp_path / "a" / "final"), weights(tmp_path / "b" / "final")
     assert a.keys() == b.keys()
     for name in a:
@@ -121,3 +125,27 @@ def test_two_ranks_with_the_shared_prefix_match_one_process(tmp_path):
     a, b = weights(tmp_path / "one" / "final"), weights(tmp_path / "rank0" / "final")
     diffs = torch.cat([(b[name] - a[name]).abs().flatten() for name in a])
     assert diffs.max() < 1e-4 and diffs.mean() < 1e-6, (float(diffs.max()), float(diffs.mean()))
+
+
+def test_a_step_with_nothing_loaded_neither_updates_nor_logs(tmp_path):
+    """All 8 samples of the first step have corrupt audio: that step takes no optimizer or schedule
+    step and writes no log line (it would log loss 0); the following steps get the schedule's first
+    learning rates."""
+    from llaso_core.training.data import GroupedBatches
+    from llaso_core.training.engine import cosine_schedule
+    from llaso_core.training.loop import train_stage
+
+    root = tmp_path / "data"
+    tone_corpus(root, n=16)
+    cfg = config(tmp_path, root)
+    first = GroupedBatches([0] * 16, micro_batch=4, global_batch=8, seed=cfg.seed).step(0, 0)
+    for i in (i for micro in first for i in micro):
+        (root / "audio" / f"tone_{i}.wav").write_bytes(b"RIFF not really a wave file")
+    cfg, model, dataset = fresh_run(tmp_path, root)
+    result = train_stage(model, dataset, cfg, "instruct", tmp_path / "run")
+    assert result.steps == 4 and result.skipped_steps == 1 and result.dropped_samples >= 8
+    lines = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [l["step"] for l in lines] == [2, 3, 4] and all(l["loss"] > 0 for l in lines)
+    factor = cosine_schedule(4, cfg.instruct.warmup_ratio)
+    # the lr logged is the one after the step: the schedule at 1, 2, 3 (not 2, 3, 4)
+    assert [l["lr"] for l in lines] == pytest.approx([cfg.instruct.lr * factor(s) for s in (1, 2, 3)])
