@@ -65,12 +65,19 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep the log, g
 }
 step train 300 $PY benchmarks/train_throughput.py "${TRAIN[@]}" --stage both --json "$OUT/train.json"
 step eval 180 $PY benchmarks/eval_throughput.py "${EVAL[@]}"
-# two eval ranks under torchrun, each on cuda:LOCAL_RANK (on a one-GPU machine they share it:
-# LLASO_SHARE_GPU=1); a tiny untrained checkpoint, a few mini-corpus samples; both shards merged
+# Two ranks under torchrun, each on cuda:LOCAL_RANK (on a one-GPU machine they share it:
+# LLASO_SHARE_GPU=1), over a tiny untrained checkpoint and a tone corpus (no speech synthesis
+# needed): eval answers each rank's shard and merges all 8 predictions; the feature cache encodes
+# each rank's share of the clips into that rank's own shards.
 gpus=$($PY -c "import torch; print(torch.cuda.device_count())")
-step eval_2rank 300 bash -c "$PY -c \"from llaso_core.model.lslm import LSLMConfig, build; \
-build(LSLMConfig(), texts=['a tiny vocabulary'] * 4).save_pretrained('$OUT/tiny_ckpt')\" && \
-LLASO_SHARE_GPU=$([[ $gpus -lt 2 ]] && echo 1 || echo 0) $PY -m torch.distributed.run --standalone \
---nproc_per_node 2 -m llaso_cli eval --model $OUT/tiny_ckpt --out $OUT/eval_2rank --tasks SGC,ASR \
---modalities ta --limit 4 && test \$(wc -l <$OUT/eval_2rank/predictions.jsonl) -eq 8"
+share=$([[ $gpus -lt 2 ]] && echo 1 || echo 0)
+$PY -c "from pathlib import Path; from llaso_core.testing import tone_corpus; \
+from llaso_core.model.lslm import LSLMConfig, build; tone_corpus(Path('$OUT/tones'), n=8); \
+build(LSLMConfig(), texts=['a tiny vocabulary'] * 4).save_pretrained('$OUT/tiny_ckpt')" || status=1
+step eval_2rank 300 bash -c "LLASO_SHARE_GPU=$share $PY -m torch.distributed.run --standalone --nproc_per_node 2 \
+-m llaso_cli eval --model $OUT/tiny_ckpt --data $OUT/tones --split train --tasks SGC --modalities ta \
+--out $OUT/eval_2rank && test \$(wc -l <$OUT/eval_2rank/predictions.jsonl) -eq 8"
+step features_2rank 300 bash -c "LLASO_SHARE_GPU=$share $PY -m torch.distributed.run --standalone \
+--nproc_per_node 2 -m llaso_cli features cache --model $OUT/tiny_ckpt --data $OUT/tones --split train \
+--out $OUT/features_2rank && ls $OUT/features_2rank/*/shard-r0-* $OUT/features_2rank/*/shard-r1-*"
 exit $status

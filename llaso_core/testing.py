@@ -13,19 +13,28 @@ modality, its mini-corpus recipe (if one is registered) plans valid targets in e
 split, and an echo model (answers = references) gets a perfect score from every
 rule-based metric under the strict protocol (the paper protocol keeps the release's quirks, e.g.
 "northern irish" also counts as an "irish" hit in its abstention rule).
+
+``tone_corpus`` writes a small real-audio corpus with no speech synthesis (tones whose pitch gives
+the speaker-gender label): what tests and ``benchmarks/gpu_evidence.sh`` train and evaluate on.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import soundfile
+
 from llaso_core.chat import LLASO_CHAT
+from llaso_core.data.sample import Sample
+from llaso_core.data.store import write_samples
 from llaso_core.evaluation.judging import JudgeOptions
 from llaso_core.evaluation.predictions import PredictionRow, PredictionSet
 from llaso_core.evaluation.score import score_set
 from llaso_core.loader import PluginHost, get_host
 from llaso_core.metrics.base import Protocol
 from llaso_core.prompts import example_query
+from llaso_core.query import AudioRef, AudioSegment, Query, TextSegment
 from llaso_core.specs import LabelSet, Source, TaskSpec
 
 PERFECT = {"acc": 1.0, "abstention": 0.0, "wer": 0.0, "cer": 0.0, "per": 0.0, "mae": 0.0, "pssl_acc": 1.0}
@@ -97,3 +106,24 @@ def _check_echo(spec: TaskSpec, source: Source, label_set: LabelSet, host: Plugi
     scored = score_set(pset, spec, source, host, Protocol.STRICT, JudgeOptions(backend="none"), [])
     return [f"source {source.stem}: an echo model gets {name} = {result.value} (expected {PERFECT[name]})"
             for name, result in scored.metrics.items() if name in PERFECT and result.value != PERFECT[name]]
+
+
+def tone_corpus(root: Path, n: int = 48, seed: int = 0) -> list[Sample]:
+    """``n`` SGC samples: a low hum is 'Male.', a high one 'Female.' (ta), written under ``root``."""
+    rng = np.random.default_rng(seed)
+    (root / "audio").mkdir(parents=True, exist_ok=True)
+    samples = []
+    for i in range(n):
+        female = i % 2 == 1
+        f0 = rng.uniform(190, 260) if female else rng.uniform(85, 130)
+        seconds = rng.uniform(0.6, 1.4)
+        t = np.arange(int(16000 * seconds)) / 16000
+        wave = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 5)) * 0.2
+        path = f"audio/tone_{i}.wav"
+        soundfile.write(root / path, wave.astype(np.float32), 16000)
+        query = Query("ta", (TextSegment("What is the speaker's gender? Choose from: male, female.", "instruction"),
+                             AudioSegment(AudioRef(path), "input")))
+        samples.append(Sample(id=f"tone:{i}", task="SGC", source="vctk_gender_classification", query=query,
+                              target="Female." if female else "Male."))
+    write_samples(root / "train.jsonl", samples)
+    return samples

@@ -43,10 +43,11 @@ __all__ = ["DataError", "TrainingSet", "DecodedClips", "CachedFrames", "Collator
 
 @attrs.frozen
 class Problem:
-    """Why a clip gave no audio."""
+    """Why a clip gave no audio, or (``usable``) what the length policy changed in it."""
 
     kind: str
     reason: str
+    usable: bool = False
 
 
 @attrs.frozen
@@ -55,13 +56,14 @@ class DecodedClips:
 
     policy: AudioPolicy = AudioPolicy()
 
-    def load(self, path: Path) -> np.ndarray | Problem:
+    def load(self, path: Path) -> tuple[np.ndarray | None, Problem | None]:
+        """The clip (None when unusable) and what went wrong or was changed (None when nothing)."""
         report = AudioReport(max_listed=1)
         clip = load_audio(path, self.policy, report=report)
         if clip is None:
             problem = report.problems[0]
-            return Problem(problem.kind, problem.detail)
-        return clip.samples
+            return None, Problem(problem.kind, problem.detail)
+        return clip.samples, Problem("altered", clip.alteration, usable=True) if clip.alteration else None
 
     def frames(self, clip: np.ndarray, featurizer: Featurizer) -> int:
         return featurizer.num_frames(len(clip))
@@ -82,12 +84,12 @@ class CachedFrames:
 
     cache: "FeatureCache"
 
-    def load(self, path: Path) -> np.ndarray | Problem:
+    def load(self, path: Path) -> tuple[np.ndarray | None, Problem | None]:
         entry = self.cache.lookup(path)
         if entry is None:
-            return Problem("missing", f"not in the feature cache {self.cache.folder} (unreadable when it was built, "
-                                      "or changed since)")
-        return self.cache.frames([path])[0]
+            return None, Problem("missing", f"not in the feature cache {self.cache.folder} (unreadable when it was "
+                                            "built, or changed since)")
+        return self.cache.frames([path])[0], None
 
     def frames(self, clip: np.ndarray, featurizer: Featurizer) -> int:
         return int(clip.shape[0])
@@ -112,7 +114,8 @@ class Item:
 
 class TrainingSet(torch.utils.data.Dataset):
     """Samples (resolved under ``root``) with their audio from ``audio``; a sample whose audio
-    cannot be used yields None, is counted in ``problems`` and named in ``problem_log``."""
+    cannot be used yields None, is counted in ``problems`` and named in ``problem_log``; a clip the
+    length policy cut is kept, counted in ``altered`` and named there too (kind ``altered``)."""
 
     def __init__(self, samples: Sequence[Sample], root: Path, *, tokenizer, featurizer: Featurizer,
                  frame_stack: int, audio_token_id: int, max_length: int, audio: AudioSource = DecodedClips(),
@@ -130,6 +133,7 @@ class TrainingSet(torch.utils.data.Dataset):
         self.problem_log = problem_log
         self.chat = chat
         self.problems = 0
+        self.altered = 0  # clips the length policy changed (cut), also named in problem_log
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -160,9 +164,10 @@ class TrainingSet(torch.utils.data.Dataset):
         clips = []
         for ref in sample.audio:
             path = resolve(self.root, ref)
-            clip = self.audio.load(path)
-            if isinstance(clip, Problem):
-                self._log(sample, path, clip)
+            clip, problem = self.audio.load(path)
+            if problem is not None:
+                self._log(sample, path, problem)
+            if clip is None:
                 return None
             clips.append(clip)
         chat = self.chat.render(sample.query, sample.target)
@@ -172,7 +177,10 @@ class TrainingSet(torch.utils.data.Dataset):
         return Item(encoded, tuple(clips))
 
     def _log(self, sample: Sample, path: Path, problem: Problem) -> None:
-        self.problems += 1
+        if problem.usable:
+            self.altered += 1
+        else:
+            self.problems += 1
         if self.problem_log is not None:  # one short line per write: appends from several processes stay whole
             line = json.dumps({"sample_id": sample.id, "path": str(path), "kind": problem.kind,
                                "reason": problem.reason}, ensure_ascii=False)

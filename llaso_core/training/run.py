@@ -76,8 +76,19 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     if dropped:
         announce(f"audio problems: {dropped} sample(s) left out of their steps for unusable audio; "
                  f"each is named in {problem_log}")
+    altered = _altered_clips(problem_log)
+    if altered:
+        announce(f"audio altered: {altered} clip load(s) changed by the length policy (cut to 30 s), trained on "
+                 f"as changed; each is named in {problem_log}")
     shutdown_distributed()
     return results
+
+
+def _altered_clips(problem_log: Path) -> int:
+    """How many clip loads the problem log names as altered (kept, but changed by the length policy)."""
+    if not problem_log.exists():
+        return 0
+    return sum(json.loads(line).get("kind") == "altered" for line in problem_log.read_text().splitlines() if line)
 
 
 def write_summary(path: Path, results: list[StageResult]) -> None:

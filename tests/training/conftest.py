@@ -1,35 +1,8 @@
-"""A small real-audio corpus for training tests: tones whose pitch gives the label."""
+"""Helpers of the training tests: the tone corpus (``llaso_core.testing``), ports, two-rank launches."""
 
-from pathlib import Path
-
-import numpy as np
 import pytest
-import soundfile
 
-from llaso_core.data.sample import Sample
-from llaso_core.data.store import write_samples
-from llaso_core.query import AudioRef, AudioSegment, Query, TextSegment
-
-
-def tone_corpus(root: Path, n: int = 48, seed: int = 0) -> list[Sample]:
-    """``n`` SGC samples: a low hum is 'Male.', a high one 'Female.' (ta), written under ``root``."""
-    rng = np.random.default_rng(seed)
-    (root / "audio").mkdir(parents=True, exist_ok=True)
-    samples = []
-    for i in range(n):
-        female = i % 2 == 1
-        f0 = rng.uniform(190, 260) if female else rng.uniform(85, 130)
-        seconds = rng.uniform(0.6, 1.4)
-        t = np.arange(int(16000 * seconds)) / 16000
-        wave = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 5)) * 0.2
-        path = f"audio/tone_{i}.wav"
-        soundfile.write(root / path, wave.astype(np.float32), 16000)
-        query = Query("ta", (TextSegment("What is the speaker's gender? Choose from: male, female.", "instruction"),
-                             AudioSegment(AudioRef(path), "input")))
-        samples.append(Sample(id=f"tone:{i}", task="SGC", source="vctk_gender_classification", query=query,
-                              target="Female." if female else "Male."))
-    write_samples(root / "train.jsonl", samples)
-    return samples
+from llaso_core.testing import tone_corpus  # noqa: F401  (the corpus the training tests share)
 
 
 def free_port() -> int:
