@@ -55,6 +55,8 @@ def load_samples(config: TrainConfig, host: PluginHost, split: str = "train",
         result = load_release(root, host=host, on_error=on_error)
         samples = [s for s in result if s.split == split]
         bad = [b for b in result.skipped if split_of(b.path, "train") == split]
+        for note in result.repaired:
+            announce(f"repaired: {note}")
     if bad:
         announce(f"{len(bad)} malformed record(s) left out (--bad-records fail stops instead):")
         for record in bad[:5]:
