@@ -29,7 +29,8 @@ def corpus(tmp_path_factory):
 def test_convert_to_hf_keeps_every_sample_and_clip(corpus, tmp_path):
     result = CliRunner().invoke(app, ["data", "convert", str(corpus), "--to", "hf", "--out", str(tmp_path / "hf")])
     assert result.exit_code == 0, result.output
-    samples, root, _ = open_dataset(corpus)
+    dataset = open_dataset(corpus)
+    samples, root = dataset.samples, dataset.root
     built = datasets.load_from_disk(str(tmp_path / "hf"))
     assert isinstance(built, datasets.DatasetDict) and set(built) == {"train", "eval"}
     assert isinstance(built["train"].features["audio"], datasets.Audio)
@@ -59,7 +60,7 @@ def test_load_hf_reads_the_converted_dataset(corpus, tmp_path):
     back = load_hf(tmp_path / "sgc-ta", "eval", task="SGC", source=only[0]["source"], modality="ta",
                    columns={"target": "target", "instruction": "instruction", "id": "id"},
                    audio_dir=tmp_path / "audio")
-    samples, _, _ = open_dataset(corpus)
+    samples = open_dataset(corpus).samples
     expected = {s.id: s for s in samples if s.task == "SGC" and s.modality == "ta" and s.split == "eval"}
     assert len(back) == len(expected) > 0
     for sample in back:
