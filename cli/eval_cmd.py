@@ -66,7 +66,8 @@ def eval_command(
         config = cpu_default(data=str(data) if data else None, tasks=tuple(tasks.split(",")),
                              modalities=tuple(modalities.split(",")), bad_records=bad_records)
         skipped: list = []
-        samples, root = load_samples(config, host, split=split, skipped=skipped,
+        repaired: list[str] = []
+        samples, root = load_samples(config, host, split=split, skipped=skipped, repaired=repaired,
                                      announce=lambda m: err_console.print(m, highlight=False))
         lsm = LSLM.from_pretrained(model, host)
     except (DataError, UnknownNameError, FileNotFoundError, ValueError) as exc:
@@ -89,7 +90,8 @@ def eval_command(
         path = merge_shards(out)
     inputs = input_problems(path, skipped)
     run = score([path], host, protocol=protocol, format="llaso", judge=judge)
-    run.problems[:0] = [f"inputs: {', '.join(f'{k} {v}' for k, v in inputs['counts'].items())}", *inputs["lines"]]
+    run.problems[:0] = [f"inputs: {', '.join(f'{k} {v}' for k, v in inputs['counts'].items())}", *inputs["lines"],
+                        *repaired]
     resolved = model.resolve()  # runs/x/instruct/final -> "x/instruct"; any other folder -> its name
     system = name or (f"{resolved.parents[1].name}/{resolved.parent.name}" if resolved.name == "final"
                       else resolved.name)

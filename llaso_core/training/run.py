@@ -29,11 +29,13 @@ def minicorpus_dir(config: TrainConfig) -> Path:
 
 def load_samples(config: TrainConfig, host: PluginHost, split: str = "train",
                  announce: Callable[[str], None] = print,
-                 skipped: list[SkippedRecord] | None = None) -> tuple[list[Sample], Path]:
+                 skipped: list[SkippedRecord] | None = None, repaired: list[str] | None = None
+                 ) -> tuple[list[Sample], Path]:
     """The run's samples of ``split`` and the folder their audio paths are relative to. With no
     ``data`` the offline mini-corpus is synthesised (once; cached). Malformed records follow
     ``config.bad_records``: "skip" announces them, appends them to ``skipped`` and leaves them out;
-    "fail" raises on the first (naming file and record)."""
+    "fail" raises on the first (naming file and record). Release files read after repair are
+    announced and appended to ``repaired``."""
     from llaso_core.data.store import read_samples
 
     if config.data is None:
@@ -57,6 +59,7 @@ def load_samples(config: TrainConfig, host: PluginHost, split: str = "train",
         bad = [b for b in result.skipped if split_of(b.path, "train") == split]
         for note in result.repaired:
             announce(f"repaired: {note}")
+        (repaired if repaired is not None else []).extend(result.repaired)
     if bad:
         announce(f"{len(bad)} malformed record(s) left out (--bad-records fail stops instead):")
         for record in bad[:5]:

@@ -58,6 +58,25 @@ def release(tmp: Path, test_file: bytes, name: str = f"{SGC_STEM}_test.json") ->
     return root
 
 
+def raw_record(answer: str, human: str = "Gender?<audio>") -> str:
+    """A release record written with its strings' control characters left raw (some released files
+    hold them so: a newline inside a string makes the record span lines)."""
+    return ('{"voice": ["a.wav"], "conversations": [{"from": "human", "value": "' + human
+            + '"}, {"from": "gpt", "value": "' + answer + '"}]}')
+
+
+SPANNING_LIST = ("[\n" + ",\n".join([json.dumps(record()), raw_record("fe\nmale", "Gen\tder?<audio>"),
+                                      raw_record("male\n")]) + "\n]").encode()
+SPANNING_LINES = "\n".join([json.dumps(record()), raw_record("fe\nmale")]).encode()
+
+
+def release_spanning(tmp: Path, fx: Fixtures) -> Path:
+    """A release folder whose ``_train`` and ``_test`` files both hold records spanning lines."""
+    root = release(tmp, SPANNING_LIST)
+    (root / f"{SGC_STEM}_train.json").write_bytes(SPANNING_LIST)
+    return root
+
+
 def corpus(tmp: Path, fx: Fixtures, line: int | None = None, text: bytes = b"") -> Path:
     """A copy of the tone corpus; ``line`` (1-based) of train.jsonl replaced by ``text``."""
     data = tmp / "data"
@@ -187,6 +206,20 @@ def trained_on_five(tmp: Path, fx: Fixtures) -> None:
     assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
 
 
+def answered_every_spanning_record(tmp: Path, fx: Fixtures) -> None:
+    assert sorted(predictions(tmp)) == [f"{SGC_STEM}_test:{i}" for i in range(3)]
+    results = json.loads((tmp / "out" / "results.json").read_text())
+    assert sum(f["n"] for f in results["files"]) == 3
+    assert f"{tmp}/rel/{SGC_STEM}_test.json: read after repair (2 records with control characters inside strings)" \
+        in results["problems"]
+
+
+def trained_on_the_spanning_records(tmp: Path, fx: Fixtures) -> None:
+    stages = json.loads((tmp / "run" / "summary.json").read_text())
+    assert [s["samples"] for s in stages] == [3, 3]
+    assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
+
+
 def nothing_written(tmp: Path, fx: Fixtures) -> None:
     assert not (tmp / "out" / "predictions.jsonl").exists()
 
@@ -200,21 +233,41 @@ CASES: list[Case] = [
          "keeps the records before the break and the other files; names file, record and problem",
          "stderr (`bad record:`), `--json`: `bad_records`",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record(), record()]).encode()[:-40]))],
-         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: sample 1: malformed JSON",
+         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: sample 1: line 1: unreadable record (Unterminated string",
              "the rest of the file cannot be read")),
     Case("release-top-level-object", "a release file holding one object that wraps the records",
          "skips the file's record, says the file is a top-level object", "stderr (`bad record:`)",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps({"data": [record()]}).encode()))],
          0, ("rel: 2 samples", "sample 0: the file holds a top-level JSON object (keys: data)"),
          ("no 'conversations' list",)),
-    Case("release-utf8-bom", "a release file starting with a UTF-8 byte-order mark", "reads it", "-",
+    Case("release-utf8-bom", "a release file starting with a UTF-8 byte-order mark", "reads it, notes the repair",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, b"\xef\xbb\xbf" + json.dumps([record()]).encode()))],
-         0, ("rel: 3 samples",), ("bad record",)),
+         0, ("rel: 3 samples", f"repaired: {{tmp}}/rel/{SGC_STEM}_test.json: read after repair (UTF-8 BOM removed)"),
+         ("bad record",)),
+    Case("release-crlf", "a pretty-printed release file with CRLF line ends", "reads it, notes the repair",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record()], indent=1).replace(
+             "\n", "\r\n").encode()))],
+         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: read after repair (CRLF line ends)"), ("bad record",)),
+    Case("release-control-characters", "a release JSON list whose strings hold raw newlines and tabs (records "
+         "spanning lines)", "reads every record with the scorer's tolerant reader, counts the repair",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, SPANNING_LIST))],
+         0, ("rel: 5 samples", f"{SGC_STEM}_test.json: read after repair (2 records with control characters inside "
+             "strings)", "labels SGC: male 3, fe\nmale 1, female 1"), ("bad record",)),
+    Case("release-spanning-lines", "a release file of JSON Lines with a record spanning two lines",
+         "joins the lines, counts the repair", "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, SPANNING_LINES))],
+         0, ("rel: 4 samples", f"{SGC_STEM}_test.json: read after repair (1 records spanning lines)"),
+         ("bad record",)),
     Case("release-invalid-utf8", "a release file with bytes that are not UTF-8",
-         "keeps what was read before them; names the byte and its offset", "stderr (`bad record:`)",
-         lambda tmp, fx: ["data", "inspect", str(release(tmp, b'[{"voice": ["a.wav"], "x": "\xff\xfe"}]'))],
-         0, ("rel: 2 samples", f"{SGC_STEM}_test.json: sample 0: not valid UTF-8: byte 0xff at byte offset 28"),
-         ("b'",)),
+         "reads it with the bytes replaced by U+FFFD; names the first one's offset",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record()]).encode().replace(
+             b"Gender", b"Gen\xff\xfeder")))],
+         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: read after repair (2 invalid UTF-8 bytes replaced, the first "
+             "at byte offset 71)"), ("b'", "bad record")),
     Case("release-numeric-target", "a record of a closed-set task whose answer is a JSON number (`\"value\": 1`)",
          "leaves the record out (a number is taken only for numeric tasks)", "stderr (`bad record:`)",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record(1), record()]).encode()))],
@@ -255,6 +308,12 @@ CASES: list[Case] = [
          "answers and scores the others", "stderr and results.json `problems` (file, line, reason; a count)",
          lambda tmp, fx: eval_args(corpus(tmp, fx, 2, b"{oops"), fx, tmp), 3,
          ("record {tmp}/data/train.jsonl: line 2: malformed JSON", "; left out"), kept=kept_after_bad_record),
+    Case("eval-release-control-characters", "a release evaluation file whose records span lines (raw newlines "
+         "inside strings)", "answers and scores every record; the repair is noted", "stderr (`repaired:`), results.json `problems`",
+         lambda tmp, fx: ["eval", "--model", str(fx.checkpoint), "--data", str(release_spanning(tmp, fx)), "--split",
+                          "eval", "--tasks", "SGC", "--modalities", "ta", "--out", str(tmp / "out")], 0,
+         (f"repaired: {{tmp}}/rel/{SGC_STEM}_test.json: read after repair (2 records with control characters",),
+         ("bad record", "left out"), kept=answered_every_spanning_record),
     Case("eval-bad-records-fail", "the same with --bad-records fail", "stops before generating",
          "stderr, one line",
          lambda tmp, fx: eval_args(corpus(tmp, fx, 2, b"{oops"), fx, tmp, "--bad-records", "fail"), 2,
@@ -293,6 +352,12 @@ CASES: list[Case] = [
          lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 2, b"{oops")), "--preset", "cpu", "--max-steps", "1",
                           "--out", str(tmp / "run")], 0,
          ("1 malformed record(s) left out", "{tmp}/data/train.jsonl: line 2: malformed JSON"), kept=trained_on_five),
+    Case("train-release-control-characters", "a release training file whose records span lines",
+         "trains on every record; the repair is noted", "stderr (`repaired:`)",
+         lambda tmp, fx: ["train", "--data", str(release_spanning(tmp, fx)), "--preset", "cpu", "--tasks", "SGC",
+                          "--modalities", "ta", "--max-steps", "1", "--out", str(tmp / "run")], 0,
+         (f"repaired: {{tmp}}/rel/{SGC_STEM}_train.json: read after repair (2 records with control characters",),
+         ("malformed",), kept=trained_on_the_spanning_records),
     Case("train-bad-records-fail", "a malformed record with train --bad-records fail", "stops before training",
          "stderr, one line",
          lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 4, b"[1, 2]")), "--preset", "cpu",
