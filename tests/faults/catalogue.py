@@ -220,6 +220,31 @@ def trained_on_the_spanning_records(tmp: Path, fx: Fixtures) -> None:
     assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
 
 
+def results_files(tmp: Path, *broken: bytes | dict) -> list[str]:
+    """A good results.json (``good/``) and one file per ``broken`` content (``bad1/``, ...): the arguments
+    of ``llaso report``."""
+    from tests.reports.fixtures import llaso_base, write
+
+    paths = [write(llaso_base(), tmp / "good" / "results.json")]
+    for number, content in enumerate(broken, 1):
+        path = tmp / f"bad{number}" / "results.json"
+        path.parent.mkdir()
+        path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
+        paths.append(path)
+    return [str(p) for p in paths]
+
+
+def truncated_results() -> bytes:
+    from tests.reports.fixtures import llaso_base
+
+    return json.dumps(llaso_base()).encode()[:500]
+
+
+def no_report(tmp: Path, fx: Fixtures) -> None:
+    assert not (tmp / "r").exists()  # nothing half-written
+    json.loads((tmp / "good" / "results.json").read_text())  # the good file is as it was
+
+
 def nothing_written(tmp: Path, fx: Fixtures) -> None:
     assert not (tmp / "out" / "predictions.jsonl").exists()
 
@@ -378,6 +403,26 @@ CASES: list[Case] = [
     Case("report-missing-results", "report a results.json that does not exist", "refuses", "stderr",
          lambda tmp, fx: ["report", str(tmp / "results.json"), "--out", str(tmp / "r")], 2,
          ("{tmp}/results.json",)),
+    Case("report-truncated-results", "report a results.json cut short", "refuses before writing anything",
+         "stderr, one line", lambda tmp, fx: ["report", *results_files(tmp, truncated_results())[1:], "--out",
+                                              str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: malformed JSON (line 1, column",), ("results file 1",), kept=no_report),
+    Case("report-second-of-three-bad", "report three results files, the second not JSON at all",
+         "refuses, naming the file and which of the three it is", "stderr, one line",
+         lambda tmp, fx: ["report", *(lambda f: [f[0], f[1], f[0]])(results_files(tmp, b"\x00\x01 not json")),
+                          "--out", str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: malformed JSON", "(results file 2 of 3)"), kept=no_report),
+    Case("report-unknown-schema", "report a results file of another schema version", "refuses", "stderr, one line",
+         lambda tmp, fx: ["report", *results_files(tmp, {"schema_version": "llaso.results/9", "system": "x",
+                                                         "tasks": {}}), "--out", str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: schema_version is 'llaso.results/9', expected 'llaso.results/1' "
+          "(results file 2 of 2)",), kept=no_report),
+    Case("report-wrong-types", "report a results file whose judge model is a number (valid JSON, wrong shape)",
+         "refuses, naming the field", "stderr, one line",
+         lambda tmp, fx: ["report", *results_files(tmp, {"schema_version": "llaso.results/1", "system": "x",
+                                                         "tasks": {}, "judge": {"model": 4}}), "--out",
+                          str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: 'judge.model' must be a string (results file 2 of 2)",), kept=no_report),
     # registry commands
     Case("tasks-show-unknown", "tasks show a misspelt task id", "refuses with did-you-mean", "stderr",
          lambda tmp, fx: ["tasks", "show", "SCG"], 2, ("unknown task 'SCG'. Did you mean", "SGC")),
