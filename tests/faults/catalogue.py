@@ -245,6 +245,10 @@ def no_report(tmp: Path, fx: Fixtures) -> None:
     json.loads((tmp / "good" / "results.json").read_text())  # the good file is as it was
 
 
+def not_trained(tmp: Path, fx: Fixtures) -> None:
+    assert not (tmp / "run" / "summary.json").exists()
+
+
 def nothing_written(tmp: Path, fx: Fixtures) -> None:
     assert not (tmp / "out" / "predictions.jsonl").exists()
 
@@ -388,6 +392,9 @@ CASES: list[Case] = [
          lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 4, b"[1, 2]")), "--preset", "cpu",
                           "--bad-records", "fail", "--out", str(tmp / "run")], 2,
          ("{tmp}/data/train.jsonl:4: expected a JSON object, got list",)),
+    Case("train-unknown-backend", "train --backend with a wrong name", "refuses before training", "stderr",
+         lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--backend", "deepsped", "--out",
+                          str(tmp / "run")], 2, ("unknown --backend 'deepsped'",), kept=not_trained),
     Case("train-unknown-stage", "train --stage with a wrong name", "refuses", "stderr",
          lambda tmp, fx: ["train", "--stage", "alignn"], 2, ("unknown --stage 'alignn'",)),
     # llaso score / report (prediction files and judge servers: see tests/faults/test_scoring.py)
