@@ -431,6 +431,9 @@ CASES: list[Case] = [
                           str(tmp / "r")], 2,
          ("{tmp}/bad1/results.json: 'judge.model' must be a string (results file 2 of 2)",), kept=no_report),
     # registry commands
+    Case("tasks-list-unknown-category", "tasks list --category that does not exist", "refuses, listing the categories",
+         "stderr", lambda tmp, fx: ["tasks", "list", "--category", "paralinguistc"], 2,
+         ("unknown category 'paralinguistc'", "PS (paralinguistic-speaker)")),
     Case("tasks-show-unknown", "tasks show a misspelt task id", "refuses with did-you-mean", "stderr",
          lambda tmp, fx: ["tasks", "show", "SCG"], 2, ("unknown task 'SCG'. Did you mean", "SGC")),
     Case("modalities-bad-option", "modalities with an unknown option", "usage error", "stderr",
@@ -464,10 +467,10 @@ CASES: list[Case] = [
          ("aaa-intruder", f"source '{SGC_STEM}' (task SGC) already registered by built-in plugin 'tasks'"),
          kept=builtins_intact, fresh=True),
     # other commands
-    Case("features-missing-data", "features cache --data a path that does not exist", "refuses", "stderr",
+    Case("features-cache-missing-data", "features cache --data a path that does not exist", "refuses", "stderr",
          lambda tmp, fx: ["features", "cache", "--model", "x", "--data", str(tmp / "nope"), "--out", str(tmp / "f")],
          2, ("--data {tmp}/nope is not a folder",)),
-    Case("features-out-under-a-file", "features cache --out below an existing file", "refuses before encoding",
+    Case("features-cache-out-under-a-file", "features cache --out below an existing file", "refuses before encoding",
          "stderr", lambda tmp, fx: ["features", "cache", "--model", str(fx.checkpoint), "--data", str(fx.corpus),
                                     "--out", str(a_file(tmp) / "f")], 2,
          ("--out {tmp}/afile/f: cannot write there (Not a directory)",), kept=file_untouched),
