@@ -94,6 +94,8 @@ def drop_broken_audio(samples: list[Sample], root: Path, announce: Callable[[str
                  f"({', '.join(f'{k} {v}' for k, v in report.problem_counts.items() if v)})")
         for problem in report.problems[:5]:
             announce(f"  {problem.kind}: {problem.path} (sample {problem.sample_id}) {problem.detail}")
+    for clip in report.altered[:5]:  # the length policy (AudioPolicy: cut to max_seconds) named, never silent
+        announce(f"audio altered: {clip['path']} (sample {clip['sample_id']}) {clip['detail']}")
     return [s for s in samples if s.id not in bad]
 
 
