@@ -27,6 +27,9 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 import attrs
 
 from llaso_core.evaluation.predictions import SPLIT_SUFFIX, stem_of
+from llaso_core.evaluation.records import (
+    REPAIR_BOM, REPAIR_CRLF, RecordFileError, Unreadable, read_records, repair_note,
+)
 from llaso_core.query import AUDIO_TAG, AudioRef, AudioSegment, Query, QueryError, TextSegment, parse_release_turn
 from llaso_core.specs import ModalitySpec, Source, TaskSpec
 
@@ -298,11 +301,9 @@ def iter_records(path: str | os.PathLike[str], *, skipped: list[SkippedRecord] |
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             stopped = exc
         else:
-            if repaired is not None and (bom or reader.crlf):
-                from llaso_core.evaluation.records import REPAIR_BOM, REPAIR_CRLF
-
-                what = ", ".join(k for k, on in ((REPAIR_BOM, bom), (REPAIR_CRLF, reader.crlf)) if on)
-                repaired.append(f"{path}: read after repair ({what})")
+            note = repair_note(path, {k: 1 for k, on in ((REPAIR_BOM, bom), (REPAIR_CRLF, reader.crlf)) if on})
+            if note and repaired is not None:
+                repaired.append(note)
             return
     yield from _read_tolerantly(path, index, stopped, skipped, repaired)
 
@@ -327,8 +328,6 @@ def _read_tolerantly(path: Path, given: int, stopped: BaseException, skipped: li
                      repaired: list[str] | None) -> Iterator[tuple[int, Any]]:
     """The records of ``path`` after the first ``given``, from the tolerant reader (ijson stopped
     there with ``stopped``)."""
-    from llaso_core.evaluation.records import RecordFileError, read_records
-
     size = path.stat().st_size
     if size > TOLERANT_MAX_BYTES:
         reason = utf8_problem(path) or f"malformed JSON: {_json_error_text(stopped)}"
@@ -355,7 +354,7 @@ def _read_tolerantly(path: Path, given: int, stopped: BaseException, skipped: li
         position += 1
 
 
-def _unreadable(path: Path, index: int, bad: Any, skipped: list[SkippedRecord] | None) -> None:
+def _unreadable(path: Path, index: int, bad: Unreadable, skipped: list[SkippedRecord] | None) -> None:
     """Note (or raise, with no ``skipped`` list) record ``index``, which the tolerant reader could not read."""
     error = ReleaseRecordError(path, index, f"line {bad.line}: {bad.why}")
     if skipped is None:

@@ -71,18 +71,23 @@ class RecordFile:
 
     def repair_note(self) -> str | None:
         """``<file>: read after repair (<what, counted>)``, or None for a clean file."""
-        if not self.repairs:
-            return None
-        what = ", ".join(f"{count} {kind}" if count > 1 or kind.startswith("records") else kind
-                         for kind, count in self.repairs.items())
-        if self.first_invalid_byte is not None:
-            what += f", the first at byte offset {self.first_invalid_byte}"
-        return f"{self.path}: read after repair ({what})"
+        return repair_note(self.path, self.repairs, self.first_invalid_byte)
 
     def problems(self) -> list[str]:
         """One line for the repairs (if any), then one per unreadable record."""
         note = self.repair_note()
         return ([note] if note else []) + [f"{self.path}:{u.line}: {u.why}{LEFT_OUT}" for u in self.unreadable]
+
+
+def repair_note(path: Path, repairs: dict[str, int], first_invalid_byte: int | None = None) -> str | None:
+    """The one line that reports a file's repairs (repair kind -> count), or None when there were none."""
+    if not repairs:
+        return None
+    what = ", ".join(f"{count} {kind}" if count > 1 or kind.startswith("records") else kind
+                     for kind, count in repairs.items())
+    if first_invalid_byte is not None:
+        what += f", the first at byte offset {first_invalid_byte}"
+    return f"{path}: read after repair ({what})"
 
 
 def read_records(path: Path) -> RecordFile:

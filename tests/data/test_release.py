@@ -219,14 +219,17 @@ def test_bom_and_crlf_are_read_by_the_stream_and_noted(tmp_path, prefix, crlf, n
 
 
 def test_a_clean_file_is_streamed_not_read_whole(tmp_path, monkeypatch):
-    from llaso_core.evaluation import records
+    from llaso_core.data import release
 
     def whole(path):
         raise AssertionError(f"{path} read whole")
 
-    monkeypatch.setattr(records, "read_records", whole)
+    monkeypatch.setattr(release, "read_records", whole)
     _write(tmp_path / "vctk_gender_classification_test.json", [GOOD] * 50)
     assert len(load_release(tmp_path)) == 50
+    (tmp_path / "vctk_gender_classification_test.json").write_text(SPANNING)  # the tolerant reader is the fallback
+    with pytest.raises(AssertionError, match="read whole"):
+        load_release(tmp_path)
 
 
 def test_a_broken_file_too_big_to_read_again_keeps_what_the_stream_read(tmp_path, monkeypatch):
