@@ -106,6 +106,10 @@ def validate_results(data: Any, source: str | Path = "<results>") -> None:
     for where, value, kind in _shapes(data):
         if value is not None and not isinstance(value, kind):
             raise ResultsError(source, f"'{where}' must be {_KIND_WORDS[kind]}")
+    for category, metrics in (data.get("categories") or {}).items():
+        if not isinstance(metrics, Mapping):
+            raise ResultsError(source, f"'categories.{category}' must be an object")
+        _check_metrics(metrics, f"categories.{category}", source)
 
 
 _KIND_WORDS = {list: "a list", Mapping: "an object", str: "a string"}
@@ -114,14 +118,12 @@ _KIND_WORDS = {list: "a list", Mapping: "an object", str: "a string"}
 def _shapes(data: Mapping[str, Any]) -> Iterable[tuple[str, Any, type]]:
     """(where, value, required type) of every optional part the report reads."""
     judge = data.get("judge") if isinstance(data.get("judge"), Mapping) else {}
-    categories = data.get("categories") if isinstance(data.get("categories"), Mapping) else {}
     unknown = data.get("unknown_files") if isinstance(data.get("unknown_files"), list) else []
     yield from ((key, data.get(key), kind) for key, kind in (
         ("files", list), ("problems", list), ("unknown_files", list), ("categories", Mapping), ("judge", Mapping),
         ("protocol", str), ("llaso_version", str), ("created", str)))
     yield from ((f"judge.{key}", judge.get(key), kind) for key, kind in (
         ("model", str), ("prompt_version", str), ("sources", Mapping)))
-    yield from ((f"categories.{cat}", value, Mapping) for cat, value in categories.items())
     yield from ((f"unknown_files[{i}]", item, Mapping) for i, item in enumerate(unknown))
 
 

@@ -22,6 +22,8 @@ from . import fixtures
     (("judge", "prompt_version"), ["x"], "'judge.prompt_version' must be a string"),
     (("judge", "sources"), "x", "'judge.sources' must be an object"),
     (("categories", "linguistic"), [1], "'categories.linguistic' must be an object"),
+    (("categories", "linguistic"), None, "'categories.linguistic' must be an object"),
+    (("categories", "linguistic", "wer"), "x", "categories.linguistic.wer: metric must be an object"),
     (("unknown_files",), [1], "'unknown_files[0]' must be an object"),
 ])
 def test_a_wrong_shape_is_named(tmp_path, path, value, message):
