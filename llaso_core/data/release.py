@@ -256,7 +256,7 @@ def utf8_problem(path: str | os.PathLike[str]) -> str | None:
 
 #: A file ijson cannot parse is read again whole by the tolerant reader up to this size; a bigger
 #: one keeps only the records before the break (the tolerant reader holds the whole file in memory).
-TOLERANT_MAX_BYTES = 2 << 30
+TOLERANT_MAX_BYTES = 1 << 30
 
 
 def iter_records(path: str | os.PathLike[str], *, skipped: list[SkippedRecord] | None = None,

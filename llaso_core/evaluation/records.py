@@ -152,6 +152,7 @@ def _read_array(text: str, repairs: Counter[str], unreadable: list[Unreadable]) 
         return [Record(None, v) for v in values] if isinstance(values, list) else [Record(1, values)]
     records: list[Record] = []
     pos = text.index("[") + 1
+    line, counted = 1, 0  # the line of text[counted], counted forward once (not from the start per element)
     while True:
         pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
         if pos < len(text) and text[pos] == ",":
@@ -161,7 +162,7 @@ def _read_array(text: str, repairs: Counter[str], unreadable: list[Unreadable]) 
             break
         if text[pos] == "]":
             break
-        line = _line_of(text, pos)
+        line, counted = line + text.count("\n", counted, pos), pos
         try:
             value, end = _LENIENT.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
