@@ -39,6 +39,7 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
     report["unmapped_files"] = unknown = dataset.unmapped
     report["bad_records"] = [s.to_dict() for s in dataset.skipped]
+    report["repaired_files"] = dataset.repaired
     if as_json:
         print_json(report)
         return
@@ -63,6 +64,8 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
         err_console.print(f"[yellow]not mapped:[/] {item['path']}: {item['reason']}", highlight=False)
     for skipped in dataset.skipped:
         err_console.print(f"[yellow]bad record:[/] {escape(skipped.message)}", highlight=False)
+    for note in dataset.repaired:
+        err_console.print(f"[yellow]repaired:[/] {escape(note)}", highlight=False)
 
 
 @app.command("synth")
@@ -133,6 +136,8 @@ def convert_command(source: Path = typer.Argument(..., help="A dataset (unified 
         err_console.print(f"[yellow]not converted:[/] {item['path']}: {item['reason']}", highlight=False)
     for skipped in dataset.skipped:
         err_console.print(f"[yellow]not converted:[/] {escape(skipped.message)}", highlight=False)
+    for note in dataset.repaired:
+        err_console.print(f"[yellow]repaired:[/] {escape(note)}", highlight=False)
 
 
 @app.command("adapters")

@@ -93,9 +93,11 @@ def eval_command(
     try:
         model_ref = parse_model_spec(model, host)  # a misspelt --model fails before any data work
         skipped: list = []
+        repaired: list[str] = []
         samples = load_data(data, split=split, tasks=tasks.split(","), modalities=modalities.split(","), host=host,
                             announce=lambda m: err_console.print(m, highlight=False),
-                            on_error="raise" if bad_records == "fail" else "skip", skipped=skipped)
+                            on_error="raise" if bad_records == "fail" else "skip", skipped=skipped,
+                            repaired=repaired)
         root = samples.root
         speech_model = load_model(model_ref, host, **model_options(model_option))
     except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError, TypeError) as exc:
@@ -130,7 +132,8 @@ def eval_command(
         err_console.print(f"[yellow]{missed} sample(s) unanswered by {speech_model.spec} (not scored; listed in "
                           f"{out}/unanswered*.jsonl; run the same command again to ask again)[/]")
     run = score([path], host, protocol=protocol, format="llaso", judge=judge)
-    run.problems[:0] = [f"inputs: {', '.join(f'{k} {v}' for k, v in inputs['counts'].items())}", *inputs["lines"]]
+    run.problems[:0] = [f"inputs: {', '.join(f'{k} {v}' for k, v in inputs['counts'].items())}", *inputs["lines"],
+                        *repaired]
     if missed:
         run.problems.append(f"{missed} sample(s) unanswered by the model (listed in unanswered*.jsonl){LEFT_OUT}")
     system = name or system_name(model)

@@ -59,6 +59,8 @@ def train_command(
         fail(f"unknown --preset {preset!r}; use cpu or paper")
     if bad_records not in (None, "skip", "fail"):
         fail(f"unknown --bad-records {bad_records!r}; use skip or fail")
+    if backend not in (None, "auto", "torch", "deepspeed"):
+        fail(f"unknown --backend {backend!r}; use auto, torch or deepspeed")
     if data is not None:
         existing_data(data)
     writable_folder(out)

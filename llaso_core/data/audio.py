@@ -616,7 +616,11 @@ def validate_audio(paths_with_ids: Iterable[PathLike | tuple[PathLike, str | Non
             report.record_problem(outcome)
         else:
             seconds, clips, truncated, chunked = outcome
-            report.record_loaded(seconds, clips=clips, truncated=truncated, chunked=chunked)
+            detail = (f"{seconds:.1f} s: split into {clips} chunks" if chunked
+                      else f"cut from {seconds:.1f} s to {policy.max_seconds:g} s" if truncated else None)
+            path, sample_id = items[done - 1]
+            report.record_loaded(seconds, clips=clips, truncated=truncated, chunked=chunked, path=path,
+                                 sample_id=sample_id, detail=detail)
             if durations is not None:
                 durations.append(seconds)
         if progress is not None:

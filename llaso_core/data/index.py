@@ -43,7 +43,7 @@ from .release import (
 from .lengths import HEADER_WORKERS, SampleLengths, measure, segment_items
 from .sample import Sample, Split
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: files that ijson rejects are read after repair (and the repairs recorded)
 COLUMNS = ("id", "task", "source", "modality", "segments", "target", "split", "template_id", "metadata")
 JSON_COLUMNS = ("segments", "metadata")
 SKIPPED_KEPT = 1000  # skipped records listed in the sidecar (all are counted)
@@ -100,6 +100,7 @@ def build_part(file: ReleaseFile, arrow_path: Path, *, on_error: OnError = "rais
     arrow_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = arrow_path.with_name(f".{arrow_path.name}.{os.getpid()}.tmp")
     skipped: list[SkippedRecord] = []
+    repaired: list[str] = []
     started = time.perf_counter()
     rows = 0
     columns: dict[str, list[Any]] = {c: [] for c in COLUMNS}
@@ -112,7 +113,7 @@ def build_part(file: ReleaseFile, arrow_path: Path, *, on_error: OnError = "rais
 
     try:
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
-            for sample in iter_file(file, on_error=on_error, skipped=skipped):
+            for sample in iter_file(file, on_error=on_error, skipped=skipped, repaired=repaired):
                 for c, v in sample_row(sample).items():
                     columns[c].append(v)
                 rows += 1
@@ -124,7 +125,7 @@ def build_part(file: ReleaseFile, arrow_path: Path, *, on_error: OnError = "rais
         meta = {
             "version": INDEX_VERSION, "file": str(file.path), "name": file.name, "task": file.task.id,
             "source": file.source.stem, "split": file.split, "rows": rows, "skipped_count": len(skipped),
-            "skipped": [s.to_dict() for s in skipped[:SKIPPED_KEPT]], "on_error": on_error,
+            "skipped": [s.to_dict() for s in skipped[:SKIPPED_KEPT]], "repaired": repaired, "on_error": on_error,
             "built_at": time.time(), "seconds": round(time.perf_counter() - started, 3),
         }
         meta_path = arrow_path.with_suffix(".json")
@@ -227,6 +228,11 @@ class SampleIndex(Sequence[Sample]):
     @property
     def skipped(self) -> list[SkippedRecord]:
         return [SkippedRecord(Path(s["path"]), s["index"], s["reason"]) for m in self.meta() for s in m["skipped"]]
+
+    @property
+    def repaired(self) -> list[str]:
+        """What reading the files needed (see ``release.iter_records``): one note per repaired file."""
+        return [note for m in self.meta() for note in m.get("repaired", ())]
 
     @property
     def skipped_count(self) -> int:

@@ -19,12 +19,14 @@ UNMAPPED = "no registered task owns this file's stem"
 @attrs.frozen
 class Dataset:
     """What :func:`open_dataset` read: the samples, the folder their audio paths are relative to,
-    files no task owns (``unmapped``: path and reason) and the records left out (``skipped``)."""
+    files no task owns (``unmapped``: path and reason), the records left out (``skipped``) and the
+    release files read only after repair (``repaired``: the scorer's ``read after repair`` lines)."""
 
     samples: list[Sample]
     root: Path
     unmapped: list[dict[str, str]]
     skipped: list[SkippedRecord]
+    repaired: list[str] = attrs.Factory(list)
 
 
 def open_dataset(path: Path, host=None, on_error: OnError = "skip") -> Dataset:
@@ -47,7 +49,9 @@ def open_dataset(path: Path, host=None, on_error: OnError = "skip") -> Dataset:
         file = map_file(path, path.parent, host=host)
         if file is None:
             return Dataset([], path.parent, [{"path": str(path), "reason": UNMAPPED}], [])
-        return Dataset(list(iter_file(file, on_error=on_error, skipped=skipped)), path.parent, [], skipped)
+        repaired: list[str] = []
+        samples = list(iter_file(file, on_error=on_error, skipped=skipped, repaired=repaired))
+        return Dataset(samples, path.parent, [], skipped, repaired)
     if path.is_file():
         return Dataset(list(read_samples(path, on_error=on_error, skipped=skipped)), path.parent, [], skipped)
     unified = [path / f"{split}.jsonl" for split in ("train", "eval") if (path / f"{split}.jsonl").exists()]
@@ -56,7 +60,7 @@ def open_dataset(path: Path, host=None, on_error: OnError = "skip") -> Dataset:
         return Dataset(samples, path, [], skipped)
     result = load_release(path, host=host, on_error=on_error)
     unmapped = [{"path": str(u), "reason": UNMAPPED} for u in result.unknown]
-    return Dataset(list(result.samples), path, unmapped, result.skipped)
+    return Dataset(list(result.samples), path, unmapped, result.skipped, result.repaired)
 
 
 def inspect_samples(samples: Iterable[Sample], root: Path, *, host=None, check_audio: bool = True,

@@ -147,12 +147,15 @@ def load_data(data: str | os.PathLike[str] | None, *, split: str = "train", task
               modalities: Iterable[str] | None = None, host: Any = None,
               announce: Callable[[str], None] = _to_stderr,
               seed: int = 0, minicorpus_per_task: int = 200, index_dir: str | os.PathLike[str] | None = None,
-              on_error: OnError = "skip", skipped: list[SkippedRecord] | None = None) -> SampleView:
+              on_error: OnError = "skip", skipped: list[SkippedRecord] | None = None,
+              repaired: list[str] | None = None) -> SampleView:
     """The samples of ``split`` in ``data`` (see the module docstring) of ``tasks`` (ids or "all")
     and ``modalities`` (None: all). Unknown tasks and modalities are errors with a suggestion.
     ``announce`` (default: standard error) is told what is being built (index, mini-corpus, WAVs)
     and which malformed records of ``split`` were left out (``on_error="skip"``: also appended to
-    ``skipped``); under ``on_error="raise"`` the first one stops with an error naming file and record."""
+    ``skipped``); under ``on_error="raise"`` the first one stops with an error naming file and record.
+    Release files that could only be read after repair (control characters, records spanning lines)
+    are announced and appended to ``repaired``."""
     if host is None:
         from llaso_core.loader import get_host
         host = get_host()
@@ -166,6 +169,11 @@ def load_data(data: str | os.PathLike[str] | None, *, split: str = "train", task
     _announce_skipped(bad, announce)
     if skipped is not None:
         skipped.extend(bad)
+    notes = getattr(source, "repaired", [])
+    for note in notes:
+        announce(f"repaired: {note}")
+    if repaired is not None:
+        repaired.extend(notes)
     positions = source.positions(split=None if str(data).startswith(HF_PREFIX)
                                  else {split_name}, task=wanted_tasks, modality=wanted_modalities)
     return SampleView(source, positions)

@@ -27,6 +27,9 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 import attrs
 
 from llaso_core.evaluation.predictions import SPLIT_SUFFIX, stem_of
+from llaso_core.evaluation.records import (
+    REPAIR_BOM, REPAIR_CRLF, RecordFileError, Unreadable, read_records, repair_note,
+)
 from llaso_core.query import AUDIO_TAG, AudioRef, AudioSegment, Query, QueryError, TextSegment, parse_release_turn
 from llaso_core.specs import ModalitySpec, Source, TaskSpec
 
@@ -102,6 +105,7 @@ class ReleaseResult:
     unknown: list[Path] = attrs.Factory(list)  # json files whose stem no task declares
     samples: list[Sample] = attrs.Factory(list)
     skipped: list[SkippedRecord] = attrs.Factory(list)
+    repaired: list[str] = attrs.Factory(list)  # "<file>: read after repair (...)" per repaired file
     missing_audio: list[tuple[str, str]] = attrs.Factory(list)  # (sample id, root-relative path)
     counts: dict[str, int] = attrs.Factory(dict)  # file name -> samples read
 
@@ -125,6 +129,7 @@ class ReleaseResult:
         if self.skipped:
             lines.append(f"{len(self.skipped)} malformed records skipped, first: "
                          f"{self.skipped[0].path}: sample {self.skipped[0].index}: {self.skipped[0].reason}")
+        lines += self.repaired
         if self.missing_audio:
             lines.append(f"{len(self.missing_audio)} audio files missing, first: {self.missing_audio[0][1]}")
         return "\n".join(lines)
@@ -249,10 +254,22 @@ def utf8_problem(path: str | os.PathLike[str]) -> str | None:
     return None if found is None else f"not valid UTF-8: byte 0x{found[1]:02x} at byte offset {found[0]}"
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
-    """(index, record) of a JSON list, one JSON object, or JSON Lines, streamed with ijson (a
-    UTF-8 byte-order mark is skipped). A file that cannot be parsed further raises
-    ``ReleaseRecordError`` naming the record where reading stopped and the problem in words."""
+#: A file ijson cannot parse is read again whole by the tolerant reader up to this size; a bigger
+#: one keeps only the records before the break (the tolerant reader holds the whole file in memory).
+TOLERANT_MAX_BYTES = 1 << 30
+
+
+def iter_records(path: str | os.PathLike[str], *, skipped: list[SkippedRecord] | None = None,
+                 repaired: list[str] | None = None) -> Iterator[tuple[int, Any]]:
+    """(index, record) of a JSON list, one JSON object, or JSON Lines.
+
+    Clean files are streamed with ijson (a UTF-8 byte-order mark is skipped). Where ijson stops
+    (raw control characters inside strings, records spanning lines, invalid UTF-8, a truncated
+    record), the file is read again by the scorer's tolerant reader (``records.read_records``) and
+    the records after those already given follow from it. A repaired file is noted in
+    ``repaired`` (the scorer's ``read after repair (...)`` line); a record even that reader cannot
+    read is appended to ``skipped`` and left out, or, with no ``skipped`` list, raises
+    ``ReleaseRecordError``, as does a file that cannot be read further at all."""
     import ijson
 
     path = Path(path)
@@ -261,7 +278,8 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
     except OSError as exc:
         raise ReleaseRecordError(path, 0, f"cannot open: {exc.strerror or exc}", fatal=True) from None
     with f:
-        start = 3 if f.read(3) == UTF8_BOM else 0
+        bom = f.read(3) == UTF8_BOM
+        start = 3 if bom else 0
         f.seek(start)
         first = b""
         while True:
@@ -272,16 +290,76 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
         f.seek(start)
         if not first:
             return
-        items = (ijson.items(f, "item", use_float=True) if first == b"["
-                 else ijson.items(f, "", multiple_values=True, use_float=True))
+        reader = _CrlfWatch(f)
+        items = (ijson.items(reader, "item", use_float=True) if first == b"["
+                 else ijson.items(reader, "", multiple_values=True, use_float=True))
         index = 0
         try:
             for record in items:
                 yield index, record
                 index += 1
         except (ijson.JSONError, UnicodeDecodeError) as exc:
-            reason = utf8_problem(path) or f"malformed JSON: {_json_error_text(exc)}"
-            raise ReleaseRecordError(path, index, f"{reason}; the rest of the file cannot be read", fatal=True) from None
+            stopped = exc
+        else:
+            note = repair_note(path, {k: 1 for k, on in ((REPAIR_BOM, bom), (REPAIR_CRLF, reader.crlf)) if on})
+            if note and repaired is not None:
+                repaired.append(note)
+            return
+    yield from _read_tolerantly(path, index, stopped, skipped, repaired)
+
+
+class _CrlfWatch:
+    """A binary file whose reads note whether a CRLF line end went past (for the repair note)."""
+
+    def __init__(self, f: Any) -> None:
+        self._f = f
+        self._last = b""
+        self.crlf = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._f.read(size)
+        if not self.crlf and data:
+            self.crlf = b"\r\n" in self._last + data[:1] or b"\r\n" in data
+            self._last = data[-1:]
+        return data
+
+
+def _read_tolerantly(path: Path, given: int, stopped: BaseException, skipped: list[SkippedRecord] | None,
+                     repaired: list[str] | None) -> Iterator[tuple[int, Any]]:
+    """The records of ``path`` after the first ``given``, from the tolerant reader (ijson stopped
+    there with ``stopped``)."""
+    size = path.stat().st_size
+    if size > TOLERANT_MAX_BYTES:
+        reason = utf8_problem(path) or f"malformed JSON: {_json_error_text(stopped)}"
+        raise ReleaseRecordError(path, given, f"{reason}; the rest of the file cannot be read (at {size >> 20} MiB "
+                                 "it is too big to read again tolerantly)", fatal=True)
+    try:
+        read = read_records(path)
+    except RecordFileError as exc:
+        raise ReleaseRecordError(path, given, str(exc).removeprefix(f"{path}: "), fatal=True) from None
+    note = read.repair_note()
+    if note and repaired is not None:
+        repaired.append(note)
+    broken = list(read.unreadable)
+    position = done = 0  # position counts every record of the file, read or not
+    for i, record in enumerate(read.records):
+        while done < len(broken) and broken[done].before <= i:
+            _unreadable(path, position, broken[done], skipped)
+            position, done = position + 1, done + 1
+        if position >= given:
+            yield position, record.value
+        position += 1
+    for bad in broken[done:]:
+        _unreadable(path, position, bad, skipped)
+        position += 1
+
+
+def _unreadable(path: Path, index: int, bad: Unreadable, skipped: list[SkippedRecord] | None) -> None:
+    """Note (or raise, with no ``skipped`` list) record ``index``, which the tolerant reader could not read."""
+    error = ReleaseRecordError(path, index, f"line {bad.line}: {bad.why}")
+    if skipped is None:
+        raise error
+    skipped.append(SkippedRecord(path, error.index, error.reason))
 
 
 def _json_error_text(exc: BaseException) -> str:
@@ -376,14 +454,17 @@ def _parse_turn_uncached(human: str, paths: list[str], candidates: Sequence[Moda
     return parse_release_turn(human, paths, candidates)
 
 
-def iter_file(file: ReleaseFile, *, on_error: OnError = "raise",
-              skipped: list[SkippedRecord] | None = None) -> Iterator[Sample]:
+def iter_file(file: ReleaseFile, *, on_error: OnError = "raise", skipped: list[SkippedRecord] | None = None,
+              repaired: list[str] | None = None) -> Iterator[Sample]:
     """The samples of one release file, streamed. Under ``on_error="skip"`` malformed records are
-    appended to ``skipped`` (if given) and left out; otherwise the first one raises."""
+    appended to ``skipped`` (if given) and left out; otherwise the first one raises. A file read
+    after repair (see ``iter_records``) is noted in ``repaired``."""
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     turn_cache: dict[tuple[str, int], Query] = {}
-    records = iter_records(file.path)
+    if on_error == "skip" and skipped is None:
+        skipped = []
+    records = iter_records(file.path, skipped=skipped if on_error == "skip" else None, repaired=repaired)
     while True:
         try:
             index, record = next(records)
@@ -393,8 +474,7 @@ def iter_file(file: ReleaseFile, *, on_error: OnError = "raise",
         except ReleaseRecordError as exc:
             if on_error == "raise":
                 raise
-            if skipped is not None:
-                skipped.append(SkippedRecord(file.path, exc.index, exc.reason))
+            skipped.append(SkippedRecord(file.path, exc.index, exc.reason))  # type: ignore[union-attr]
             if exc.fatal:
                 return
 
@@ -437,7 +517,7 @@ def load_release(root: str | os.PathLike[str], *, host: Any = None, on_error: On
             continue
         result.files.append(file)
         count = 0
-        for sample in iter_file(file, on_error=on_error, skipped=result.skipped):
+        for sample in iter_file(file, on_error=on_error, skipped=result.skipped, repaired=result.repaired):
             result.samples.append(sample)
             count += 1
             if check_audio:

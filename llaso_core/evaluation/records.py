@@ -50,22 +50,44 @@ class Record:
 
 
 @attrs.frozen
+class Unreadable:
+    """A record that could not be read: the line it starts on, how many records were read before
+    it (its position among the file's records), and why."""
+
+    line: int
+    before: int
+    why: str
+
+
+@attrs.frozen
 class RecordFile:
     """What `read_records` made of one file."""
 
     path: Path
     records: tuple[Record, ...]
     repairs: dict[str, int]  # repair kind -> count (empty for a clean file)
-    unreadable: tuple[str, ...]  # "<file>:<line>: <why>; left out" per record that could not be read
+    unreadable: tuple[Unreadable, ...]  # records that could not be read, in file order
+    first_invalid_byte: int | None = None  # byte offset of the first byte that was not UTF-8
+
+    def repair_note(self) -> str | None:
+        """``<file>: read after repair (<what, counted>)``, or None for a clean file."""
+        return repair_note(self.path, self.repairs, self.first_invalid_byte)
 
     def problems(self) -> list[str]:
         """One line for the repairs (if any), then one per unreadable record."""
-        lines = list(self.unreadable)
-        if self.repairs:
-            what = ", ".join(f"{count} {kind}" if count > 1 or kind.startswith("records") else kind
-                             for kind, count in self.repairs.items())
-            lines.insert(0, f"{self.path}: read after repair ({what})")
-        return lines
+        note = self.repair_note()
+        return ([note] if note else []) + [f"{self.path}:{u.line}: {u.why}{LEFT_OUT}" for u in self.unreadable]
+
+
+def repair_note(path: Path, repairs: dict[str, int], first_invalid_byte: int | None = None) -> str | None:
+    """The one line that reports a file's repairs (repair kind -> count), or None when there were none."""
+    if not repairs:
+        return None
+    what = ", ".join(f"{count} {kind}" if count > 1 or kind.startswith("records") else kind
+                     for kind, count in repairs.items())
+    if first_invalid_byte is not None:
+        what += f", the first at byte offset {first_invalid_byte}"
+    return f"{path}: read after repair ({what})"
 
 
 def read_records(path: Path) -> RecordFile:
@@ -75,25 +97,27 @@ def read_records(path: Path) -> RecordFile:
     except OSError as exc:
         raise RecordFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     repairs: Counter[str] = Counter()
+    first_invalid_byte = None
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        first_invalid_byte = exc.start
         text = data.decode("utf-8", errors="replace")
-        repairs[REPAIR_UTF8] = text.count("\ufffd")
+        repairs[REPAIR_UTF8] = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
     if text.startswith(BOM):
         text = text[1:]
         repairs[REPAIR_BOM] = 1
     if "\r\n" in text:
         repairs[REPAIR_CRLF] = 1
         text = text.replace("\r\n", "\n")
-    unreadable: list[str] = []
+    unreadable: list[Unreadable] = []
     if text.lstrip().startswith("["):
-        records = _read_array(path, text, repairs, unreadable)
+        records = _read_array(text, repairs, unreadable)
     elif text.lstrip().startswith("{") and (single := _single_value(text)) is not None:
         records = [Record(_line_of(text, text.index("{")), single)]
     else:
-        records = _read_lines(path, text, repairs, unreadable)
-    return RecordFile(path, tuple(records), dict(repairs), tuple(unreadable))
+        records = _read_lines(text, repairs, unreadable)
+    return RecordFile(path, tuple(records), dict(repairs), tuple(unreadable), first_invalid_byte)
 
 
 def _single_value(text: str) -> Any:
@@ -118,7 +142,7 @@ def _has_control(value: Any) -> bool:
     return False
 
 
-def _read_array(path: Path, text: str, repairs: Counter[str], unreadable: list[str]) -> list[Record]:
+def _read_array(text: str, repairs: Counter[str], unreadable: list[Unreadable]) -> list[Record]:
     """A JSON array: one strict parse when the file is clean, else element by element."""
     try:
         values = json.loads(text)
@@ -128,6 +152,7 @@ def _read_array(path: Path, text: str, repairs: Counter[str], unreadable: list[s
         return [Record(None, v) for v in values] if isinstance(values, list) else [Record(1, values)]
     records: list[Record] = []
     pos = text.index("[") + 1
+    line, counted = 1, 0  # the line of text[counted], counted forward once (not from the start per element)
     while True:
         pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
         if pos < len(text) and text[pos] == ",":
@@ -137,12 +162,13 @@ def _read_array(path: Path, text: str, repairs: Counter[str], unreadable: list[s
             break
         if text[pos] == "]":
             break
-        line = _line_of(text, pos)
+        line, counted = line + text.count("\n", counted, pos), pos
         try:
             value, end = _LENIENT.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             resume = _resync_array(text, pos)
-            unreadable.append(f"{path}:{line}: unreadable record ({exc.msg}){LEFT_OUT}")
+            rest = "" if resume is not None else "; the rest of the file cannot be read"
+            unreadable.append(Unreadable(line, len(records), f"unreadable record ({exc.msg}){rest}"))
             if resume is None:
                 break
             pos = resume
@@ -165,7 +191,7 @@ def _resync_array(text: str, pos: int) -> int | None:
     return match.start() + 1 if match else None
 
 
-def _read_lines(path: Path, text: str, repairs: Counter[str], unreadable: list[str]) -> list[Record]:
+def _read_lines(text: str, repairs: Counter[str], unreadable: list[Unreadable]) -> list[Record]:
     """JSON Lines; a line that does not parse is joined with the following ones until the record
     parses (a record spanning lines), or left out and named when the next record starts first."""
     lines = text.split("\n")
@@ -191,7 +217,7 @@ def _read_lines(path: Path, text: str, repairs: Counter[str], unreadable: list[s
             pass
         value, used = _join_following(lines, i)
         if value is None:
-            unreadable.append(f"{path}:{i + 1}: unreadable record ({first_error}){LEFT_OUT}")
+            unreadable.append(Unreadable(i + 1, len(records), f"unreadable record ({first_error})"))
             i += used
             continue
         records.append(Record(i + 1, value))

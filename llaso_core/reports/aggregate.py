@@ -1,4 +1,5 @@
-"""The report's arithmetic, as pure functions over plain values (no I/O, no plotting).
+"""The report's arithmetic, as pure functions over plain values (no plotting; metric directions come
+from the registered metric declarations, `declared_directions`).
 
 - :func:`minmax_normalise` / :func:`normalised_scores`: the paper's Fig. 1 recipe - per task-metric
   cell, min-max normalise across the compared systems, invert lower-is-better, average over cells.
@@ -8,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -22,9 +24,6 @@ CATEGORY_SHORT = {"linguistic": "L", "semantic": "S", "paralinguistic-speaker": 
                   "paralinguistic-content": "PC"}
 CONTENT, SPEAKER = "paralinguistic-content", "paralinguistic-speaker"
 
-#: Direction of the known metrics, used when a results file does not say.
-HIGHER_IS_BETTER = {"wer": False, "cer": False, "per": False, "acc": True, "abstention": False,
-                    "mae": False, "pssl_acc": True, "judge": True}
 #: Metrics reported but left out of the normalised overall score: abstention is a diagnostic of
 #: closed-set answers (shown on its own) and is already counted as wrong by ``acc`` in ``strict``.
 DIAGNOSTIC_METRICS = ("abstention",)
@@ -63,11 +62,27 @@ def value_of(metric: Mapping[str, Any] | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
+@functools.cache
+def declared_directions() -> dict[str, bool]:
+    """``higher_is_better`` of every metric as declared: ``BUILTIN_METRICS`` and the metric specs
+    the loaded plugins register (a third-party metric's direction comes from its own spec)."""
+    from llaso_core.loader import get_host
+    from llaso_core.metrics import BUILTIN_METRICS
+
+    directions = {spec.id: spec.higher_is_better for spec in BUILTIN_METRICS}
+    directions.update({entry.id: entry.spec.higher_is_better for entry in get_host().metrics.entries()})
+    return directions
+
+
 def metric_direction(name: str, metric: Mapping[str, Any] | None = None) -> bool:
-    """Whether higher is better: the file's ``higher_is_better``, else the known default."""
+    """Whether higher is better: the metric's declaration (``declared_directions``), else the
+    results file's ``higher_is_better`` (a metric no loaded plugin declares), else higher."""
+    declared = declared_directions().get(name)
+    if declared is not None:
+        return declared
     if metric and isinstance(metric.get("higher_is_better"), bool):
         return metric["higher_is_better"]
-    return HIGHER_IS_BETTER.get(name, True)
+    return True
 
 
 @attrs.frozen

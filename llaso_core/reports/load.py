@@ -17,6 +17,7 @@ class ResultsError(ValueError):
 
     def __init__(self, source: str | Path, message: str):
         self.source = str(source)
+        self.reason = message
         super().__init__(f"{source}: {message}")
 
 
@@ -102,11 +103,28 @@ def validate_results(data: Any, source: str | Path = "<results>") -> None:
             raise ResultsError(source, f"modalities.{mod} must be an object")
         for task_id, metrics in per_task.items():
             _check_metrics(metrics, f"modalities.{mod}.{task_id}", source)
-    for key, kind in (("files", list), ("problems", list), ("unknown_files", list),
-                      ("categories", Mapping), ("judge", Mapping)):
-        value = data.get(key)
+    for where, value, kind in _shapes(data):
         if value is not None and not isinstance(value, kind):
-            raise ResultsError(source, f"'{key}' must be {'a list' if kind is list else 'an object'}")
+            raise ResultsError(source, f"'{where}' must be {_KIND_WORDS[kind]}")
+    for category, metrics in (data.get("categories") or {}).items():
+        if not isinstance(metrics, Mapping):
+            raise ResultsError(source, f"'categories.{category}' must be an object")
+        _check_metrics(metrics, f"categories.{category}", source)
+
+
+_KIND_WORDS = {list: "a list", Mapping: "an object", str: "a string"}
+
+
+def _shapes(data: Mapping[str, Any]) -> Iterable[tuple[str, Any, type]]:
+    """(where, value, required type) of every optional part the report reads."""
+    judge = data.get("judge") if isinstance(data.get("judge"), Mapping) else {}
+    unknown = data.get("unknown_files") if isinstance(data.get("unknown_files"), list) else []
+    yield from ((key, data.get(key), kind) for key, kind in (
+        ("files", list), ("problems", list), ("unknown_files", list), ("categories", Mapping), ("judge", Mapping),
+        ("protocol", str), ("llaso_version", str), ("created", str)))
+    yield from ((f"judge.{key}", judge.get(key), kind) for key, kind in (
+        ("model", str), ("prompt_version", str), ("sources", Mapping)))
+    yield from ((f"unknown_files[{i}]", item, Mapping) for i, item in enumerate(unknown))
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -115,7 +133,7 @@ def load_results(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ResultsError(path, "no such file" if not path.exists() else "not a file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(path, f"cannot read: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -146,5 +164,15 @@ def as_systems(datas: Iterable[tuple[str, Mapping[str, Any]]]) -> list[SystemRes
 
 
 def load_systems(paths: Iterable[str | Path]) -> list[SystemResults]:
-    """Load every results file, in order; the first bad file raises :class:`ResultsError`."""
-    return as_systems((str(p), load_results(p)) for p in paths)
+    """Load every results file, in order; the first bad file raises :class:`ResultsError`, which
+    says which of several files it is (``results file 2 of 3``)."""
+    paths = list(paths)
+    datas = []
+    for number, path in enumerate(paths, 1):
+        try:
+            datas.append((str(path), load_results(path)))
+        except ResultsError as exc:
+            if len(paths) == 1:
+                raise
+            raise ResultsError(path, f"{exc.reason} (results file {number} of {len(paths)})") from None
+    return as_systems(datas)

@@ -32,14 +32,16 @@ TOKENIZER_SAMPLES = 20_000
 
 def load_samples(config: TrainConfig, host: PluginHost, split: str = "train",
                  announce: Callable[[str], None] = print,
-                 skipped: list[SkippedRecord] | None = None) -> SampleView:
+                 skipped: list[SkippedRecord] | None = None, repaired: list[str] | None = None) -> SampleView:
     """The run's samples of ``split`` (``data.load.load_data`` with the config's data, tasks,
     modalities and mini-corpus settings); ``.root`` is where their audio paths start. Malformed
     records follow ``config.bad_records``: "skip" announces them, appends them to ``skipped`` and
-    leaves them out; "fail" raises on the first (naming file and record)."""
+    leaves them out; "fail" raises on the first (naming file and record). Release files read after
+    repair are announced and appended to ``repaired``."""
     return load_data(config.data, split=split, tasks=config.tasks, modalities=config.modalities, host=host,
                      announce=announce, seed=config.seed, minicorpus_per_task=config.minicorpus_per_task,
-                     on_error="raise" if config.bad_records == "fail" else "skip", skipped=skipped)
+                     on_error="raise" if config.bad_records == "fail" else "skip", skipped=skipped,
+                     repaired=repaired)
 
 
 def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Progress | None = None,

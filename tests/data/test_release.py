@@ -149,7 +149,8 @@ def test_malformed_record_names_file_and_index(tmp_path, bad, reason):
 def test_malformed_json_names_file(tmp_path):
     path = tmp_path / "vctk_gender_classification_test.json"
     path.write_text(json.dumps([GOOD, GOOD])[:-30], encoding="utf-8")
-    with pytest.raises(ReleaseError, match="vctk_gender_classification_test.json: sample 1: malformed JSON"):
+    with pytest.raises(ReleaseError, match=r"vctk_gender_classification_test.json: sample 1: line 1: unreadable "
+                                           r"record \(Unterminated string"):
         load_release(tmp_path)
     result = load_release(tmp_path, on_error="skip")  # what was read before the break is kept
     assert len(result) == 1 and result.skipped[0].index == 1
@@ -160,7 +161,6 @@ def test_malformed_json_names_file(tmp_path):
     (json.dumps({"data": [GOOD, GOOD]}).encode(), "top-level JSON object (keys: data)"),
     (json.dumps([{**GOOD, "conversations": [GOOD["conversations"][0], {"from": "gpt", "value": 1}]}]).encode(),
      "the gpt turn's 'value' is the number 1, not text"),
-    (json.dumps([GOOD]).encode()[:-2] + b'"\xff\xfe"]', "not valid UTF-8: byte 0xff at byte offset"),
 ])
 def test_bad_files_are_named_in_words(tmp_path, content, reason):
     (tmp_path / "vctk_gender_classification_test.json").write_bytes(content)
@@ -173,9 +173,100 @@ def test_bad_files_are_named_in_words(tmp_path, content, reason):
     assert reason in result.skipped[0].reason
 
 
-def test_utf8_bom_is_accepted(tmp_path):
-    (tmp_path / "vctk_gender_classification_test.json").write_bytes(b"\xef\xbb\xbf" + json.dumps([GOOD]).encode())
-    assert [s.target for s in load_release(tmp_path)] == ["male"]
+def _raw(value: str) -> str:
+    """``value`` as a JSON string with its control characters left raw, as some released files have them."""
+    return '"' + value + '"'
+
+
+def _record(human: str, answer: str) -> str:
+    return ('{"voice": ["a.wav"], "conversations": [{"from": "human", "value": ' + _raw(human)
+            + '}, {"from": "gpt", "value": ' + _raw(answer) + "}]}")
+
+
+SPANNING = _record("Gen\tder?<audio>", "fe\nmale")  # a tab and a newline inside strings
+
+
+@pytest.mark.parametrize("text", [
+    "[\n" + ",\n".join([json.dumps(GOOD), SPANNING, json.dumps(GOOD)]) + "\n]\n",  # a JSON list
+    "\n".join([json.dumps(GOOD), SPANNING, json.dumps(GOOD)]) + "\n",  # JSON Lines, a record over two lines
+])
+def test_control_characters_in_strings_are_read_and_noted(tmp_path, text):
+    path = tmp_path / "vctk_gender_classification_test.json"
+    path.write_text(text, encoding="utf-8")
+    result = load_release(tmp_path)  # no record is malformed, so even on_error="raise" reads it
+    assert [(s.id, s.target) for s in result] == [
+        ("vctk_gender_classification_test:0", "male"), ("vctk_gender_classification_test:1", "fe\nmale"),
+        ("vctk_gender_classification_test:2", "male")]
+    assert result.samples[1].query.segments[0] == TextSegment("Gen\tder?", "instruction")
+    (note,) = result.repaired
+    assert note.startswith(f"{path}: read after repair (") and re.search(r"1 records (with control|spanning)", note)
+    assert note in result.summary()
+
+
+@pytest.mark.parametrize("prefix, crlf, note", [
+    (b"\xef\xbb\xbf", False, "(UTF-8 BOM removed)"),
+    (b"", True, "(CRLF line ends)"),
+    (b"\xef\xbb\xbf", True, "(UTF-8 BOM removed, CRLF line ends)"),
+    (b"", False, None),
+])
+def test_bom_and_crlf_are_read_by_the_stream_and_noted(tmp_path, prefix, crlf, note):
+    text = json.dumps([GOOD, GOOD], indent=2).encode()
+    (tmp_path / "vctk_gender_classification_test.json").write_bytes(prefix + (text.replace(b"\n", b"\r\n")
+                                                                              if crlf else text))
+    result = load_release(tmp_path)
+    assert [s.target for s in result] == ["male", "male"]
+    assert [r.split(": ", 1)[1] for r in result.repaired] == ([f"read after repair {note}"] if note else [])
+
+
+def test_a_clean_file_is_streamed_not_read_whole(tmp_path, monkeypatch):
+    from llaso_core.data import release
+
+    def whole(path):
+        raise AssertionError(f"{path} read whole")
+
+    monkeypatch.setattr(release, "read_records", whole)
+    _write(tmp_path / "vctk_gender_classification_test.json", [GOOD] * 50)
+    assert len(load_release(tmp_path)) == 50
+    (tmp_path / "vctk_gender_classification_test.json").write_text(SPANNING)  # the tolerant reader is the fallback
+    with pytest.raises(AssertionError, match="read whole"):
+        load_release(tmp_path)
+
+
+def test_a_broken_file_too_big_to_read_again_keeps_what_the_stream_read(tmp_path, monkeypatch):
+    from llaso_core.data import release
+
+    monkeypatch.setattr(release, "TOLERANT_MAX_BYTES", 100)
+    path = tmp_path / "vctk_gender_classification_test.json"
+    path.write_text("[" + json.dumps(GOOD) + ", " + SPANNING + "]", encoding="utf-8")
+    result = load_release(tmp_path, on_error="skip")
+    assert [s.id for s in result] == ["vctk_gender_classification_test:0"]
+    (skipped,) = result.skipped
+    assert skipped.index == 1 and "malformed JSON" in skipped.reason and "too big to read again" in skipped.reason
+
+
+def test_a_record_even_the_tolerant_reader_cannot_read_is_named_and_left_out(tmp_path):
+    path = tmp_path / "vctk_gender_classification_test.json"
+    broken = '{"voice": ["a.wav"], "conversations": [{"from": "human", "value": "x"'  # cut short
+    path.write_text("[\n" + ",\n".join([json.dumps(GOOD), broken, SPANNING, json.dumps(GOOD)]) + "\n]",
+                    encoding="utf-8")
+    with pytest.raises(ReleaseRecordError, match=r"sample 1: line 3: unreadable record \(Expecting"):
+        load_release(tmp_path)
+    result = load_release(tmp_path, on_error="skip")
+    assert [(s.index, s.unit) for s in result.skipped] == [(1, "sample")] and "line 3" in result.skipped[0].reason
+    # the record positions stay those of the file: the broken one is sample 1, the ones after it 2 and 3
+    assert [s.id.rsplit(":", 1)[1] for s in result] == ["0", "2", "3"]
+    assert [s.target for s in result] == ["male", "fe\nmale", "male"]
+
+
+def test_invalid_utf8_is_replaced_and_its_offset_named(tmp_path):
+    path = tmp_path / "vctk_gender_classification_test.json"
+    good = json.dumps([GOOD]).encode()
+    path.write_bytes(good.replace(b"Gender?", b"Gen\xffder?"))
+    result = load_release(tmp_path)
+    assert [s.query.segments[0].text for s in result] == ["Gen\ufffdder?"]
+    offset = good.index(b"Gender?") + 3
+    assert result.repaired == [f"{path}: read after repair (invalid UTF-8 bytes replaced, the first at byte offset "
+                               f"{offset})"]
 
 
 def test_first_invalid_utf8_across_chunks(tmp_path):

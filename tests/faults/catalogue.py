@@ -58,6 +58,25 @@ def release(tmp: Path, test_file: bytes, name: str = f"{SGC_STEM}_test.json") ->
     return root
 
 
+def raw_record(answer: str, human: str = "Gender?<audio>") -> str:
+    """A release record written with its strings' control characters left raw (some released files
+    hold them so: a newline inside a string makes the record span lines)."""
+    return ('{"voice": ["a.wav"], "conversations": [{"from": "human", "value": "' + human
+            + '"}, {"from": "gpt", "value": "' + answer + '"}]}')
+
+
+SPANNING_LIST = ("[\n" + ",\n".join([json.dumps(record()), raw_record("fe\nmale", "Gen\tder?<audio>"),
+                                      raw_record("male\n")]) + "\n]").encode()
+SPANNING_LINES = "\n".join([json.dumps(record()), raw_record("fe\nmale")]).encode()
+
+
+def release_spanning(tmp: Path, fx: Fixtures) -> Path:
+    """A release folder whose ``_train`` and ``_test`` files both hold records spanning lines."""
+    root = release(tmp, SPANNING_LIST)
+    (root / f"{SGC_STEM}_train.json").write_bytes(SPANNING_LIST)
+    return root
+
+
 def corpus(tmp: Path, fx: Fixtures, line: int | None = None, text: bytes = b"") -> Path:
     """A copy of the tone corpus; ``line`` (1-based) of train.jsonl replaced by ``text``."""
     data = tmp / "data"
@@ -187,6 +206,58 @@ def trained_on_five(tmp: Path, fx: Fixtures) -> None:
     assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
 
 
+def trained_on_five_and_named(tmp: Path, fx: Fixtures) -> None:
+    trained_on_five(tmp, fx)
+    lines = [json.loads(line) for line in (tmp / "run" / "problems.jsonl").read_text().splitlines()]
+    named = {(p["sample_id"], p["path"], p["kind"], p["reason"]) for p in lines}
+    assert named == {("tone:1", f"{tmp}/data/audio/tone_1.wav", "invalid", "16000 NaN/infinite sample(s)"),
+                     ("tone:4", f"{tmp}/data/audio/tone_4.wav", "altered", "cut from 40.0 s to 30.0 s")}
+    assert [s["dropped_samples"] for s in json.loads((tmp / "run" / "summary.json").read_text())] == [1, 1]
+
+
+def answered_every_spanning_record(tmp: Path, fx: Fixtures) -> None:
+    assert sorted(predictions(tmp)) == [f"{SGC_STEM}_test:{i}" for i in range(3)]
+    results = json.loads((tmp / "out" / "results.json").read_text())
+    assert sum(f["n"] for f in results["files"]) == 3
+    assert f"{tmp}/rel/{SGC_STEM}_test.json: read after repair (2 records with control characters inside strings)" \
+        in results["problems"]
+
+
+def trained_on_the_spanning_records(tmp: Path, fx: Fixtures) -> None:
+    stages = json.loads((tmp / "run" / "summary.json").read_text())
+    assert [s["samples"] for s in stages] == [3, 3]
+    assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
+
+
+def results_files(tmp: Path, *broken: bytes | dict) -> list[str]:
+    """A good results.json (``good/``) and one file per ``broken`` content (``bad1/``, ...): the arguments
+    of ``llaso report``."""
+    from tests.reports.fixtures import llaso_base, write
+
+    paths = [write(llaso_base(), tmp / "good" / "results.json")]
+    for number, content in enumerate(broken, 1):
+        path = tmp / f"bad{number}" / "results.json"
+        path.parent.mkdir()
+        path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
+        paths.append(path)
+    return [str(p) for p in paths]
+
+
+def truncated_results() -> bytes:
+    from tests.reports.fixtures import llaso_base
+
+    return json.dumps(llaso_base()).encode()[:500]
+
+
+def no_report(tmp: Path, fx: Fixtures) -> None:
+    assert not (tmp / "r").exists()  # nothing half-written
+    json.loads((tmp / "good" / "results.json").read_text())  # the good file is as it was
+
+
+def not_trained(tmp: Path, fx: Fixtures) -> None:
+    assert not (tmp / "run" / "summary.json").exists()
+
+
 def nothing_written(tmp: Path, fx: Fixtures) -> None:
     assert not (tmp / "out" / "predictions.jsonl").exists()
 
@@ -200,21 +271,41 @@ CASES: list[Case] = [
          "keeps the records before the break and the other files; names file, record and problem",
          "stderr (`bad record:`), `--json`: `bad_records`",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record(), record()]).encode()[:-40]))],
-         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: sample 1: malformed JSON",
+         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: sample 1: line 1: unreadable record (Unterminated string",
              "the rest of the file cannot be read")),
     Case("release-top-level-object", "a release file holding one object that wraps the records",
          "skips the file's record, says the file is a top-level object", "stderr (`bad record:`)",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps({"data": [record()]}).encode()))],
          0, ("rel: 2 samples", "sample 0: the file holds a top-level JSON object (keys: data)"),
          ("no 'conversations' list",)),
-    Case("release-utf8-bom", "a release file starting with a UTF-8 byte-order mark", "reads it", "-",
+    Case("release-utf8-bom", "a release file starting with a UTF-8 byte-order mark", "reads it, notes the repair",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, b"\xef\xbb\xbf" + json.dumps([record()]).encode()))],
-         0, ("rel: 3 samples",), ("bad record",)),
+         0, ("rel: 3 samples", f"repaired: {{tmp}}/rel/{SGC_STEM}_test.json: read after repair (UTF-8 BOM removed)"),
+         ("bad record",)),
+    Case("release-crlf", "a pretty-printed release file with CRLF line ends", "reads it, notes the repair",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record()], indent=1).replace(
+             "\n", "\r\n").encode()))],
+         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: read after repair (CRLF line ends)"), ("bad record",)),
+    Case("release-control-characters", "a release JSON list whose strings hold raw newlines and tabs (records "
+         "spanning lines)", "reads every record with the scorer's tolerant reader, counts the repair",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, SPANNING_LIST))],
+         0, ("rel: 5 samples", f"{SGC_STEM}_test.json: read after repair (2 records with control characters inside "
+             "strings)", "labels SGC: male 3, fe\nmale 1, female 1"), ("bad record",)),
+    Case("release-spanning-lines", "a release file of JSON Lines with a record spanning two lines",
+         "joins the lines, counts the repair", "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, SPANNING_LINES))],
+         0, ("rel: 4 samples", f"{SGC_STEM}_test.json: read after repair (1 records spanning lines)"),
+         ("bad record",)),
     Case("release-invalid-utf8", "a release file with bytes that are not UTF-8",
-         "keeps what was read before them; names the byte and its offset", "stderr (`bad record:`)",
-         lambda tmp, fx: ["data", "inspect", str(release(tmp, b'[{"voice": ["a.wav"], "x": "\xff\xfe"}]'))],
-         0, ("rel: 2 samples", f"{SGC_STEM}_test.json: sample 0: not valid UTF-8: byte 0xff at byte offset 28"),
-         ("b'",)),
+         "reads it with the bytes replaced by U+FFFD; names the first one's offset",
+         "stderr (`repaired:`), `--json`: `repaired_files`",
+         lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record()]).encode().replace(
+             b"Gender", b"Gen\xff\xfeder")))],
+         0, ("rel: 3 samples", f"{SGC_STEM}_test.json: read after repair (2 invalid UTF-8 bytes replaced, the first "
+             "at byte offset 71)"), ("b'", "bad record")),
     Case("release-numeric-target", "a record of a closed-set task whose answer is a JSON number (`\"value\": 1`)",
          "leaves the record out (a number is taken only for numeric tasks)", "stderr (`bad record:`)",
          lambda tmp, fx: ["data", "inspect", str(release(tmp, json.dumps([record(1), record()]).encode()))],
@@ -255,6 +346,12 @@ CASES: list[Case] = [
          "answers and scores the others", "stderr and results.json `problems` (file, line, reason; a count)",
          lambda tmp, fx: eval_args(corpus(tmp, fx, 2, b"{oops"), fx, tmp), 3,
          ("record {tmp}/data/train.jsonl: line 2: malformed JSON", "; left out"), kept=kept_after_bad_record),
+    Case("eval-release-control-characters", "a release evaluation file whose records span lines (raw newlines "
+         "inside strings)", "answers and scores every record; the repair is noted", "stderr (`repaired:`), results.json `problems`",
+         lambda tmp, fx: ["eval", "--model", str(fx.checkpoint), "--data", str(release_spanning(tmp, fx)), "--split",
+                          "eval", "--tasks", "SGC", "--modalities", "ta", "--out", str(tmp / "out")], 0,
+         (f"repaired: {{tmp}}/rel/{SGC_STEM}_test.json: read after repair (2 records with control characters",),
+         ("bad record", "left out"), kept=answered_every_spanning_record),
     Case("eval-bad-records-fail", "the same with --bad-records fail", "stops before generating",
          "stderr, one line",
          lambda tmp, fx: eval_args(corpus(tmp, fx, 2, b"{oops"), fx, tmp, "--bad-records", "fail"), 2,
@@ -293,11 +390,27 @@ CASES: list[Case] = [
          lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 2, b"{oops")), "--preset", "cpu", "--max-steps", "1",
                           "--out", str(tmp / "run")], 0,
          ("1 malformed record(s) left out", "{tmp}/data/train.jsonl: line 2: malformed JSON"), kept=trained_on_five),
+    Case("train-release-control-characters", "a release training file whose records span lines",
+         "trains on every record; the repair is noted", "stderr (`repaired:`)",
+         lambda tmp, fx: ["train", "--data", str(release_spanning(tmp, fx)), "--preset", "cpu", "--tasks", "SGC",
+                          "--modalities", "ta", "--max-steps", "1", "--out", str(tmp / "run")], 0,
+         (f"repaired: {{tmp}}/rel/{SGC_STEM}_train.json: read after repair (2 records with control characters",),
+         ("malformed",), kept=trained_on_the_spanning_records),
+    Case("train-bad-and-long-audio", "a NaN/Inf clip and a 40 s clip in the training set",
+         "trains without the NaN sample; the 40 s clip is cut to 30 s; both named",
+         "stderr (counts), `<out>/problems.jsonl` (path, sample, reason per load), `summary.json` (dropped)",
+         lambda tmp, fx: ["train", "--data", str(audio_corpus({1: "nan", 4: "long"})(tmp, fx)), "--preset", "cpu",
+                          "--max-steps", "1", "--out", str(tmp / "run")], 0,
+         ("audio problems: 2 sample(s) left out", "audio altered: 2 clip load(s)", "problems.jsonl"),
+         kept=trained_on_five_and_named),
     Case("train-bad-records-fail", "a malformed record with train --bad-records fail", "stops before training",
          "stderr, one line",
          lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 4, b"[1, 2]")), "--preset", "cpu",
                           "--bad-records", "fail", "--out", str(tmp / "run")], 2,
          ("{tmp}/data/train.jsonl:4: expected a JSON object, got list",)),
+    Case("train-unknown-backend", "train --backend with a wrong name", "refuses before training", "stderr",
+         lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--backend", "deepsped", "--out",
+                          str(tmp / "run")], 2, ("unknown --backend 'deepsped'",), kept=not_trained),
     Case("train-unknown-stage", "train --stage with a wrong name", "refuses", "stderr",
          lambda tmp, fx: ["train", "--stage", "alignn"], 2, ("unknown --stage 'alignn'",)),
     # llaso score / report (prediction files and judge servers: see tests/faults/test_scoring.py)
@@ -313,7 +426,36 @@ CASES: list[Case] = [
     Case("report-missing-results", "report a results.json that does not exist", "refuses", "stderr",
          lambda tmp, fx: ["report", str(tmp / "results.json"), "--out", str(tmp / "r")], 2,
          ("{tmp}/results.json",)),
+    Case("report-out-existing-file", "report --out an existing file", "refuses; the file is kept", "stderr, one line",
+         lambda tmp, fx: ["report", *results_files(tmp), "--out", str(a_file(tmp))], 2,
+         ("{tmp}/afile: exists and is not a folder",), kept=file_untouched),
+    Case("report-out-unwritable", "report --out where nothing can be written", "refuses", "stderr, one line",
+         lambda tmp, fx: ["report", *results_files(tmp), "--out", UNWRITABLE], 2,
+         (f"{UNWRITABLE}",)),
+    Case("report-truncated-results", "report a results.json cut short", "refuses before writing anything",
+         "stderr, one line", lambda tmp, fx: ["report", *results_files(tmp, truncated_results())[1:], "--out",
+                                              str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: malformed JSON (line 1, column",), ("results file 1",), kept=no_report),
+    Case("report-second-of-three-bad", "report three results files, the second not JSON at all",
+         "refuses, naming the file and which of the three it is", "stderr, one line",
+         lambda tmp, fx: ["report", *(lambda f: [f[0], f[1], f[0]])(results_files(tmp, b"\x00\x01 not json")),
+                          "--out", str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: malformed JSON", "(results file 2 of 3)"), kept=no_report),
+    Case("report-unknown-schema", "report a results file of another schema version", "refuses", "stderr, one line",
+         lambda tmp, fx: ["report", *results_files(tmp, {"schema_version": "llaso.results/9", "system": "x",
+                                                         "tasks": {}}), "--out", str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: schema_version is 'llaso.results/9', expected 'llaso.results/1' "
+          "(results file 2 of 2)",), kept=no_report),
+    Case("report-wrong-types", "report a results file whose judge model is a number (valid JSON, wrong shape)",
+         "refuses, naming the field", "stderr, one line",
+         lambda tmp, fx: ["report", *results_files(tmp, {"schema_version": "llaso.results/1", "system": "x",
+                                                         "tasks": {}, "judge": {"model": 4}}), "--out",
+                          str(tmp / "r")], 2,
+         ("{tmp}/bad1/results.json: 'judge.model' must be a string (results file 2 of 2)",), kept=no_report),
     # registry commands
+    Case("tasks-list-unknown-category", "tasks list --category that does not exist", "refuses, listing the categories",
+         "stderr", lambda tmp, fx: ["tasks", "list", "--category", "paralinguistc"], 2,
+         ("unknown category 'paralinguistc'", "PS (paralinguistic-speaker)")),
     Case("tasks-show-unknown", "tasks show a misspelt task id", "refuses with did-you-mean", "stderr",
          lambda tmp, fx: ["tasks", "show", "SCG"], 2, ("unknown task 'SCG'. Did you mean", "SGC")),
     Case("modalities-bad-option", "modalities with an unknown option", "usage error", "stderr",
@@ -347,10 +489,10 @@ CASES: list[Case] = [
          ("aaa-intruder", f"source '{SGC_STEM}' (task SGC) already registered by built-in plugin 'tasks'"),
          kept=builtins_intact, fresh=True),
     # other commands
-    Case("features-missing-data", "features cache --data a path that does not exist", "refuses", "stderr",
+    Case("features-cache-missing-data", "features cache --data a path that does not exist", "refuses", "stderr",
          lambda tmp, fx: ["features", "cache", "--model", "x", "--data", str(tmp / "nope"), "--out", str(tmp / "f")],
          2, ("--data {tmp}/nope: no such file or folder",)),
-    Case("features-out-under-a-file", "features cache --out below an existing file", "refuses before encoding",
+    Case("features-cache-out-under-a-file", "features cache --out below an existing file", "refuses before encoding",
          "stderr", lambda tmp, fx: ["features", "cache", "--model", str(fx.checkpoint), "--data", str(fx.corpus),
                                     "--out", str(a_file(tmp) / "f")], 2,
          ("--out {tmp}/afile/f: cannot write there (Not a directory)",), kept=file_untouched),
