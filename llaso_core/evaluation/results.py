@@ -3,6 +3,11 @@
 Aggregation rule (stated in every results.json): a task's value for a metric is the mean of its
 files' values weighted by the samples each value was computed on (``n_used``); a category's value
 is the plain mean over its tasks; per-modality values are computed the same way within a modality.
+
+Closed-set tasks also get reference baselines (``baselines``): what a system answering without
+listening would score on the same references. ``majority``: always the label most frequent among
+the file's references; ``chance``: a label drawn uniformly from the file's label set (the share of
+references inside the set divided by its size). Both are pooled like the accuracy they sit beside.
 """
 
 from __future__ import annotations
@@ -10,18 +15,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
 from llaso_core import __version__
 from llaso_core.evaluation.score import ScoreRun, SetScore
 from llaso_core.metrics.base import MetricResult
+from llaso_core.metrics.extract import normalize_label_text
 
 SCHEMA_VERSION = "llaso.results/1"
 AGGREGATION = ("task = n_used-weighted mean of file values; category = mean over tasks; "
                "modality = the same within one modality")
 CSV_FIELDS = ("file", "task", "modality", "metric", "value", "n", "n_invalid")
+BASELINE_METRIC = "acc"  #: the closed-set metric the baselines stand beside
+BASELINE_RULE = ("majority = share of references equal to the file's most frequent label; chance = share of "
+                 "references inside the file's label set / its size; task and modality values are the "
+                 "sample-weighted means over files, as for acc")
 
 
 def metric_dict(m: MetricResult) -> dict[str, Any]:
@@ -52,6 +62,46 @@ def _by_task(sets: list[SetScore]) -> dict[str, dict[str, Any]]:
     return {tid: {"name": tasks[tid].name, "category": tasks[tid].category.value,
                   "metrics": {name: _pool(ms) for name, ms in metrics.items()}}
             for tid, metrics in grouped.items()}
+
+
+def set_baselines(s: SetScore) -> dict[str, Any] | None:
+    """Majority-class and uniform-chance accuracy of one closed-set file, from its references and
+    its label set; None for a file without a closed label set or without ``acc``."""
+    label_set = s.task.label_set(s.source.label_set)
+    if label_set.kind != "closed" or BASELINE_METRIC not in s.metrics or not s.pset.rows:
+        return None
+    labels = {normalize_label_text(label) for label in label_set.labels}
+    counts = Counter(normalize_label_text(row.reference) for row in s.pset.rows)
+    inside = {ref: count for ref, count in counts.items() if ref in labels}
+    n = len(s.pset.rows)
+    top = max(inside, key=lambda ref: (inside[ref], ref)) if inside else None
+    return {"majority": inside[top] / n if top else 0.0, "majority_label": top,
+            "chance": sum(inside.values()) / n / len(labels), "labels": len(labels), "n": n}
+
+
+def _pool_baselines(sets: list[SetScore]) -> dict[str, dict[str, Any]]:
+    """Per task: the files' baselines pooled by their sample counts."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in sets:
+        baseline = set_baselines(s)
+        if baseline is not None:
+            grouped[s.task.id].append(baseline)
+    pooled = {}
+    for tid, files in grouped.items():
+        n = sum(f["n"] for f in files)
+        labels = sorted({f["majority_label"] for f in files if f["majority_label"]})
+        pooled[tid] = {BASELINE_METRIC: {
+            "majority": sum(f["majority"] * f["n"] for f in files) / n,
+            "chance": sum(f["chance"] * f["n"] for f in files) / n,
+            "majority_labels": labels, "n": n}}
+    return pooled
+
+
+def build_baselines(sets: list[SetScore]) -> dict[str, Any]:
+    """``baselines`` of results.json: per task (all modalities) and per modality and task."""
+    modalities = {m: _pool_baselines([s for s in sets if s.modality == m]) for m in sorted({s.modality for s in sets})}
+    return {"rule": BASELINE_RULE, "tasks": _pool_baselines(sets),
+            "modalities": {m: b for m, b in modalities.items() if b}}
 
 
 def build_results(run: ScoreRun, *, system: str, inputs: list[str]) -> dict[str, Any]:
@@ -90,6 +140,7 @@ def build_results(run: ScoreRun, *, system: str, inputs: list[str]) -> dict[str,
         "tasks": tasks,
         "modalities": modalities,
         "categories": dict(categories),
+        "baselines": build_baselines(run.sets),
         "unknown_files": run.unknown_files,
         "problems": run.problems,
         "left_out": run.left_out,

@@ -129,6 +129,25 @@ def collect_cells(systems: Sequence[SystemResults]) -> list[Cell]:
     return cells
 
 
+BASELINES = ("majority", "chance")
+
+
+def baseline_values(systems: Sequence[SystemResults], task: str, metric: str,
+                    modality: str | None = None) -> dict[str, list[float]]:
+    """The reference baselines (majority class, uniform chance) of a task-metric cell, pooled over
+    modalities or within ``modality``, as the results files state them: per kind the distinct
+    values (one when the systems were evaluated on the same references; none when no file has one)."""
+    found: dict[str, list[float]] = {kind: [] for kind in BASELINES}
+    for s in systems:
+        section = s.baselines.get("tasks") if modality is None else (s.baselines.get("modalities") or {}).get(modality)
+        cell = ((section or {}).get(task) or {}).get(metric) or {}
+        for kind in BASELINES:
+            value = value_of({"value": cell.get(kind)})
+            if value is not None and all(abs(value - v) > 1e-9 for v in found[kind]):
+                found[kind].append(value)
+    return found
+
+
 def minmax_normalise(values: Mapping[str, float | None], higher_is_better: bool) -> dict[str, float]:
     """Min-max normalise one cell across systems; 1 = best, 0 = worst.
 

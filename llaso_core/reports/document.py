@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from llaso_core import __version__
 
-from .aggregate import CATEGORY_ORDER, CATEGORY_SHORT, MODALITY_ORDER, Cell, metric_direction, value_of
+from .aggregate import (
+    BASELINES,
+    CATEGORY_ORDER,
+    CATEGORY_SHORT,
+    MODALITY_ORDER,
+    Cell,
+    baseline_values,
+    metric_direction,
+    value_of,
+)
 from .data import ReportData
 from .figures import FigureInfo
+from .load import SystemResults
 
 ARROWS = {True: "↑", False: "↓"}
 MISSING = "—"
@@ -49,15 +60,7 @@ class Figure:
     info: FigureInfo
 
 
-@attrs.frozen
-class Details:
-    """A collapsible section in HTML, a plain sub-section in Markdown."""
-
-    summary: str
-    blocks: list
-
-
-Block = Heading | Para | Bullets | Table | Figure | Details
+Block = Heading | Para | Bullets | Table | Figure
 
 
 def format_value(value: float | None, unit: str = "", metric: str = "") -> str:
@@ -81,15 +84,6 @@ def best_columns(values: Sequence[float | None], higher_is_better: bool) -> set[
         return set()
     best = max(present) if higher_is_better else min(present)
     return {i for i, v in enumerate(values) if v == best}
-
-
-def _value_with_flag(data: ReportData, label: str, task: str, metric: str, cell: Cell) -> str:
-    system = next(s for s in data.systems if s.label == label)
-    info = ((system.tasks.get(task) or {}).get("metrics") or {}).get(metric) or {}
-    text = format_value(cell.values[label], cell.unit, metric)
-    if cell.values[label] is not None and (info.get("n_invalid") or 0) > 0:
-        text += " †"
-    return text
 
 
 def _systems_section(data: ReportData) -> list[Block]:
@@ -129,49 +123,85 @@ def _overall_section(data: ReportData) -> list[Block]:
     return blocks
 
 
+def _modalities_of(data: ReportData, task: str) -> list[str]:
+    """The input modalities any system has values of ``task`` for, in report order."""
+    found = {m for s in data.systems for m, tasks in s.modalities.items() if task in (tasks or {})}
+    return [m for m in MODALITY_ORDER if m in found] + sorted(found - set(MODALITY_ORDER))
+
+
+def _metric_info(system: SystemResults, task: str, metric: str, modality: str | None) -> Mapping[str, Any]:
+    """A system's metric entry for ``task``: pooled (``modality`` None) or within one modality."""
+    if modality is None:
+        return ((system.tasks.get(task) or {}).get("metrics") or {}).get(metric) or {}
+    return ((system.modalities.get(modality) or {}).get(task) or {}).get(metric) or {}
+
+
+def _value_cell(info: Mapping[str, Any], unit: str, metric: str) -> str:
+    """A value with † when some of its samples were invalid or unscored."""
+    value = value_of(info)
+    return format_value(value, unit, metric) + (" †" if value is not None and (info.get("n_invalid") or 0) > 0 else "")
+
+
+def _baseline_cells(data: ReportData, c: Cell, modality: str | None) -> list[str]:
+    found = baseline_values(data.systems, c.task, c.metric, modality)
+    return [" / ".join(format_value(v, c.unit, c.metric) for v in found[kind]) or MISSING for kind in BASELINES]
+
+
+def _task_rows(data: ReportData, c: Cell, with_baselines: bool) -> tuple[list[list[str]], set[tuple[int, int]]]:
+    """One row per input modality of the cell's task, then the pooled row when there are several
+    (a task with one modality, or files without per-modality values, get the pooled row alone)."""
+    modalities = _modalities_of(data, c.task)
+    shown: list[str | None] = [*modalities, None] if len(modalities) > 1 else [None]
+    rows, bold = [], set()
+    for r, modality in enumerate(shown):
+        infos = [_metric_info(s, c.task, c.metric, modality) for s in data.systems]
+        if modality is not None:
+            name = modality.upper()
+        else:
+            name = "all (pooled)" if len(modalities) > 1 else (modalities[0].upper() if modalities else "all")
+        row = [f"{c.task} ({c.task_name})", metric_label(c.metric, c.higher_is_better, c.unit), name]
+        row += [_value_cell(info, c.unit, c.metric) for info in infos]
+        if with_baselines:
+            row += _baseline_cells(data, c, modality if len(modalities) > 1 else None)
+        rows.append(row)
+        bold |= {(r, 3 + j) for j in best_columns([value_of(i) for i in infos], c.higher_is_better)}
+    return rows, bold
+
+
 def _task_tables(data: ReportData) -> list[Block]:
-    labels = data.labels
+    with_baselines = any(s.baselines.get("tasks") for s in data.systems)
     blocks: list[Block] = [
         Heading(2, "Results per task", "tasks"),
-        Para("Per-task values (all modalities of the task pooled, as written by `llaso score`). ↑ higher is better, "
-             "↓ lower is better; the best value of each row is in bold; — no value; † some samples of this cell "
-             "were invalid or unscored (see n_invalid in results.json)."),
+        Para("Per-task values, one row per input modality (" + "; ".join(MODALITY_NAMES.values()) + "), then "
+             "the modalities pooled as written by `llaso score` (the pooled values are the ones normalised above). "
+             "↑ higher is better, ↓ lower is better; the best value of each row is in bold; — no value; † some "
+             "samples of this cell were invalid or unscored (see n_invalid in results.json)."),
     ]
+    if with_baselines:
+        blocks.append(Para("Majority and Chance are reference baselines of the closed-set tasks, computed from the "
+                           "evaluation references and the task's label set: always answering the most frequent "
+                           "label, and answering a label drawn uniformly at random. A system that has learned the "
+                           "task scores above both."))
+    if any("pa" in _modalities_of(data, c.task) for c in data.cells):
+        blocks.append(Para("PA (pure audio) queries carry the instruction only as speech: to know what is asked, a "
+                           "model must understand the spoken request. A model that cannot read speech (such as the "
+                           "tiny model trained from scratch on the mini-corpus) answers PA queries near the "
+                           "baselines however well it learned a task, so judge its learning by the TA rows; PA has "
+                           "rows of its own and is not averaged into TA.", "note"))
     categories = list(dict.fromkeys([c for c in CATEGORY_ORDER if any(x.category == c for x in data.cells)]
                                     + [x.category for x in data.cells]))
+    headers = ["Task", "Metric", "Modality", *data.labels] + (["Majority", "Chance"] if with_baselines else [])
     for cat in categories:
-        cells = [c for c in data.cells if c.category == cat]
-        rows, bold = [], set()
-        for r, c in enumerate(cells):
-            values = [c.values[label] for label in labels]
-            rows.append([f"{c.task} ({c.task_name})", metric_label(c.metric, c.higher_is_better, c.unit)]
-                        + [_value_with_flag(data, label, c.task, c.metric, c) for label in labels])
-            bold |= {(r, 2 + j) for j in best_columns(values, c.higher_is_better)}
+        rows: list[list[str]] = []
+        bold: set[tuple[int, int]] = set()
+        for c in (x for x in data.cells if x.category == cat):
+            cell_rows, cell_bold = _task_rows(data, c, with_baselines)
+            bold |= {(len(rows) + r, col) for r, col in cell_bold}
+            rows += cell_rows
         short = CATEGORY_SHORT.get(cat)
         blocks.append(Heading(3, f"{cat.capitalize()}" + (f" ({short})" if short else "")))
-        blocks.append(Table(["Task", "Metric", *labels], rows, frozenset(bold), numeric_from=2))
+        blocks.append(Table(headers, rows, frozenset(bold), numeric_from=3))
     return blocks
-
-
-def _modality_table(data: ReportData) -> list[Block]:
-    labels = data.labels
-    rows, bold = [], set()
-    others = sorted({m for s in data.systems for m in s.modalities} - set(MODALITY_ORDER))  # e.g. "mixed"
-    for c in data.cells:
-        for mod in (*MODALITY_ORDER, *others):
-            values = [value_of(((s.modalities.get(mod) or {}).get(c.task) or {}).get(c.metric)) for s in data.systems]
-            present = any(c.task in (s.modalities.get(mod) or {}) for s in data.systems)
-            if not present:
-                continue
-            r = len(rows)
-            rows.append([c.task, metric_label(c.metric, c.higher_is_better, c.unit), mod.upper()]
-                        + [format_value(v, c.unit, c.metric) for v in values])
-            bold |= {(r, 3 + j) for j in best_columns(values, c.higher_is_better)}
-    if not rows:
-        return []
-    return [Details("Results per task and input modality", [
-        Para("Modalities: " + "; ".join(MODALITY_NAMES.values()) + "."),
-        Table(["Task", "Metric", "Modality", *labels], rows, frozenset(bold), numeric_from=3)])]
 
 
 def _category_table(data: ReportData) -> list[Block]:
@@ -254,6 +284,6 @@ def build_document(data: ReportData, figures: Sequence[FigureInfo], notes: Seque
     return [
         Heading(1, data.title), Para(intro),
         *_systems_section(data), *_overall_section(data), *_task_tables(data), *_category_table(data),
-        *_modality_table(data), *_figures_section(figures, notes), Heading(2, "Aggregates behind the figures"),
+        *_figures_section(figures, notes), Heading(2, "Aggregates behind the figures"),
         *_stability_table(data), *_category_comparison_table(data), *_problems_section(data),
     ]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from .document import Block, Bullets, Details, Figure, Heading, Para, Table
+from .document import Block, Bullets, Figure, Heading, Para, Table
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1180px;
@@ -25,7 +25,6 @@ td.best { font-weight: 700; background: #e8f4ea !important; }
 .note { color: #555; font-size: .92em; }
 figure { margin: 1em 0 .3em; }
 figure img { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
-details { margin: 1em 0; } summary { cursor: pointer; font-weight: 600; }
 code { background: #f3f3f3; padding: 0 .25em; border-radius: 3px; }
 """
 
@@ -72,9 +71,6 @@ def _render(block: Block) -> str:
         f = block.info
         return (f'<figure id="fig-{escape(f.name)}"><img src="{png_data_uri(f.png)}" alt="{escape(f.title)}">'
                 f"</figure>")
-    if isinstance(block, Details):
-        inner = "\n".join(_render(b) for b in block.blocks)
-        return f"<details><summary>{escape(block.summary)}</summary>\n{inner}\n</details>"
     raise TypeError(f"unknown block {block!r}")
 
 

@@ -54,6 +54,11 @@ class SystemResults:
         return self.data.get("categories") or {}
 
     @property
+    def baselines(self) -> Mapping[str, Any]:
+        """Reference baselines of closed-set tasks (``tasks`` and ``modalities``), when the file has them."""
+        return self.data.get("baselines") or {}
+
+    @property
     def problems(self) -> list[str]:
         return list(self.data.get("problems") or [])
 
@@ -121,7 +126,7 @@ def _shapes(data: Mapping[str, Any]) -> Iterable[tuple[str, Any, type]]:
     unknown = data.get("unknown_files") if isinstance(data.get("unknown_files"), list) else []
     yield from ((key, data.get(key), kind) for key, kind in (
         ("files", list), ("problems", list), ("unknown_files", list), ("categories", Mapping), ("judge", Mapping),
-        ("protocol", str), ("llaso_version", str), ("created", str)))
+        ("baselines", Mapping), ("protocol", str), ("llaso_version", str), ("created", str)))
     yield from ((f"judge.{key}", judge.get(key), kind) for key, kind in (
         ("model", str), ("prompt_version", str), ("sources", Mapping)))
     yield from ((f"unknown_files[{i}]", item, Mapping) for i, item in enumerate(unknown))

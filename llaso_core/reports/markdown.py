@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .document import Block, Bullets, Details, Figure, Heading, Para, Table
+from .document import Block, Bullets, Figure, Heading, Para, Table
 
 
 def _cell(text: str) -> str:
@@ -21,9 +21,9 @@ def render_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _render(block: Block, fig_prefix: str, depth: int = 0) -> str:
+def _render(block: Block, fig_prefix: str) -> str:
     if isinstance(block, Heading):
-        return "#" * min(6, block.level + depth) + " " + block.text
+        return "#" * min(6, block.level) + " " + block.text
     if isinstance(block, Para):
         if block.kind == "warning":
             return f"> **Warning:** {block.text}"
@@ -36,8 +36,6 @@ def _render(block: Block, fig_prefix: str, depth: int = 0) -> str:
         return render_table(block)
     if isinstance(block, Figure):
         return f"![{block.info.title}]({fig_prefix}{block.info.path.name})"
-    if isinstance(block, Details):
-        return "\n\n".join([f"### {block.summary}"] + [_render(b, fig_prefix, depth) for b in block.blocks])
     raise TypeError(f"unknown block {block!r}")
 
 

@@ -41,10 +41,15 @@ def test_header_tables_and_warnings(rendered):
         assert "gpt-4o-mini" in text and "900 / 0 / 0 / 0" in text and "0 / 0 / 200 / 100" in text
         assert "min-max normalised" in text  # the recipe is stated
         assert "no parseable answer" in text and "notes.json" in text  # problems and unknown files
-    # one table row per task x metric, with the direction arrow and the best value in bold
-    assert "| ASR (automatic speech recognition) | wer ↓ | **0.088** | 0.235 | 0.485 |" in md
-    assert "| PP (pitch prediction) | mae [semitones] ↓ | **8.26** | — | 14.50 |" in md
-    assert "| AQA (audio question answering) | judge ↑ | 2.39 | **2.87** | 1.55 † |" in md
+    # per task x metric one row per modality, then the pooled row, with the direction arrow and the
+    # best value in bold
+    assert "| ASR (automatic speech recognition) | wer ↓ | TA | **0.085** | 0.220 | 0.450 |" in md
+    assert "| ASR (automatic speech recognition) | wer ↓ | PA | **0.091** | 0.250 | 0.520 |" in md
+    assert "| ASR (automatic speech recognition) | wer ↓ | all (pooled) | **0.088** | 0.235 | 0.485 |" in md
+    assert "| PP (pitch prediction) | mae [semitones] ↓ | all (pooled) | **8.26** | — | 14.50 |" in md
+    assert "| AQA (audio question answering) | judge ↑ | AT | 2.06 | **2.41** | 1.20 |" in md
+    assert "| AQA (audio question answering) | judge ↑ | all (pooled) | 2.39 | **2.87** | 1.55 † |" in md
+    assert "Majority" not in md  # these results files carry no baselines
     assert '<td class="num best">0.088</td>' in html
     for name in EXPECTED_FIGURES:
         assert f"](figures/{name}.png)" in md
