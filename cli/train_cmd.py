@@ -40,6 +40,9 @@ def train_command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
     bad_records: Optional[str] = typer.Option(None, "--bad-records", help="Malformed data records: skip (named "
                                               "on stderr and left out; the default) or fail (stop at the first)."),
+    long_audio: Optional[str] = typer.Option(None, "--long-audio", help="Clips over 30 s: truncate (cut to the first "
+                                             "30 s; the default) or skip (their samples left out); each named in "
+                                             "<out>/problems.jsonl."),
     save_every: Optional[int] = typer.Option(None, "--save-every", min=1, help="Checkpoint every N optimizer steps "
                                              "(the run resumes from the last one when started again)."),
     feature_cache: Optional[Path] = typer.Option(None, "--feature-cache", help="Train on a frozen encoder's cached "
@@ -59,6 +62,8 @@ def train_command(
         fail(f"unknown --preset {preset!r}; use cpu or paper")
     if bad_records not in (None, "skip", "fail"):
         fail(f"unknown --bad-records {bad_records!r}; use skip or fail")
+    if long_audio not in (None, "truncate", "skip"):
+        fail(f"unknown --long-audio {long_audio!r}; use truncate or skip")
     if backend not in (None, "auto", "torch", "deepspeed"):
         fail(f"unknown --backend {backend!r}; use auto, torch or deepspeed")
     if data is not None:
@@ -84,6 +89,7 @@ def train_command(
     if max_steps:
         instruct, align = attrs.evolve(instruct, max_steps=max_steps), attrs.evolve(align, max_steps=max_steps)
     overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed, "bad_records": bad_records,
+                 "long_audio": long_audio,
                  "save_every": save_every,
                  "feature_cache": str(feature_cache) if feature_cache else None}
     config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, align=align,

@@ -57,6 +57,7 @@ class TrainConfig:
     out: str = "runs/llaso"
     data: str | None = None  # a folder of train.jsonl/eval.jsonl (unified) or LLaSO JSON; None = mini-corpus
     bad_records: Literal["skip", "fail"] = "skip"  # malformed records: reported and left out, or stop the run
+    long_audio: Literal["truncate", "skip"] = "truncate"  # clips over 30 s: cut (named), or their samples left out
     tasks: tuple[str, ...] = ("all",)
     modalities: tuple[str, ...] = ("ta", "at", "pa")
     stages: tuple[Stage, ...] = ("align", "instruct")

@@ -10,6 +10,7 @@ import attrs
 import torch
 
 from llaso_core.chat import LLASO_CHAT, ChatTemplate
+from llaso_core.data.audio import AudioPolicy
 from llaso_core.data.load import SampleView, load_data
 from llaso_core.data.release import SkippedRecord
 from llaso_core.data.sample import Sample
@@ -18,7 +19,7 @@ from llaso_core.loader import PluginHost, get_host
 from llaso_core.model.lslm import LSLM, build
 from llaso_core.model.precision import DTYPES
 from llaso_core.training.config import TrainConfig
-from llaso_core.training.data import CachedFrames, DataError, TrainingSet
+from llaso_core.training.data import CachedFrames, DataError, DecodedClips, TrainingSet
 from llaso_core.training.engine import autocast_dtype
 from llaso_core.training.loop import Progress, StageResult, set_trainable, train_stage
 
@@ -110,7 +111,8 @@ def make_dataset(config: TrainConfig, model: LSLM, samples: SampleView, problem_
                   audio_token_id=model.audio_token_id, max_length=config.max_length, lengths=samples.lengths(),
                   problem_log=problem_log)
     if config.feature_cache is None:
-        return TrainingSet(samples, samples.root, **common)
+        return TrainingSet(samples, samples.root, audio=DecodedClips(AudioPolicy(on_long=config.long_audio)),
+                           **common)
     from llaso_core.training.features import cache_for_model, sample_audio_paths
 
     if any("encoder" in config.stage(s).trainable for s in config.stages):

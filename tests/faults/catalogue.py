@@ -215,6 +215,12 @@ def trained_on_five_and_named(tmp: Path, fx: Fixtures) -> None:
     assert [s["dropped_samples"] for s in json.loads((tmp / "run" / "summary.json").read_text())] == [1, 1]
 
 
+def long_clip_left_out(tmp: Path, fx: Fixtures) -> None:
+    lines = [json.loads(line) for line in (tmp / "run" / "problems.jsonl").read_text().splitlines()]
+    assert {(p["sample_id"], p["kind"]) for p in lines} == {("tone:4", "too_long")}
+    assert [s["dropped_samples"] for s in json.loads((tmp / "run" / "summary.json").read_text())] == [1, 1]
+
+
 def answered_every_spanning_record(tmp: Path, fx: Fixtures) -> None:
     assert sorted(predictions(tmp)) == [f"{SGC_STEM}_test:{i}" for i in range(3)]
     results = json.loads((tmp / "out" / "results.json").read_text())
@@ -403,6 +409,14 @@ CASES: list[Case] = [
                           "--max-steps", "1", "--out", str(tmp / "run")], 0,
          ("audio problems: 2 sample(s) left out", "audio altered: 2 clip load(s)", "problems.jsonl"),
          kept=trained_on_five_and_named),
+    Case("train-long-audio-skip", "a 40 s clip in the training set with train --long-audio skip",
+         "trains without that sample, named", "stderr (count), `<out>/problems.jsonl` (kind too_long)",
+         lambda tmp, fx: ["train", "--data", str(audio_corpus({4: "long"})(tmp, fx)), "--preset", "cpu",
+                          "--long-audio", "skip", "--max-steps", "1", "--out", str(tmp / "run")], 0,
+         ("audio problems: 2 sample(s) left out", "problems.jsonl"), kept=long_clip_left_out),
+    Case("train-bad-long-audio-option", "train --long-audio with an unknown policy", "refuses before any work",
+         "stderr", lambda tmp, fx: ["train", "--long-audio", "chop", "--out", str(tmp / "run")], 2,
+         ("unknown --long-audio 'chop'",)),
     Case("train-bad-records-fail", "a malformed record with train --bad-records fail", "stops before training",
          "stderr, one line",
          lambda tmp, fx: ["train", "--data", str(corpus(tmp, fx, 4, b"[1, 2]")), "--preset", "cpu",

@@ -127,21 +127,28 @@ def test_a_broken_clip_is_found_when_loaded_and_named_in_the_problem_log(config,
     assert summary[0]["dropped_samples"] == result.dropped_samples
 
 
-def test_a_long_clip_is_cut_trained_on_and_named_in_the_problem_log(config, tmp_path):
-    """A 40 s clip is cut to 30 s (the default length policy): its samples still train (nothing
-    dropped), and every load of it is named in the problem log as altered, with the cut, and announced."""
+@pytest.mark.parametrize("policy", ["truncate", "skip"])
+def test_a_long_clip_is_cut_or_left_out_and_named_in_the_problem_log(config, tmp_path, policy):
+    """A 40 s clip under the default length policy is cut to 30 s: its samples still train and every
+    load of it is named in the problem log as altered, and announced. Under ``long_audio="skip"``
+    its samples are left out of their steps and named as too long."""
     t = np.arange(40 * 16000) / 16000
     soundfile.write(tmp_path / "align" / "mls" / "audio" / "7.wav", (0.2 * np.sin(2 * np.pi * 150 * t))
                     .astype(np.float32), 16000)
-    cfg = attrs.evolve(config, out=str(tmp_path / "run"), micro_batch=40,
+    cfg = attrs.evolve(config, out=str(tmp_path / "run"), micro_batch=40, long_audio=policy,
                        align=attrs.evolve(config.align, global_batch=80, max_steps=2))
     said: list[str] = []
     [result] = run_mod.train(cfg, announce=said.append)
-    assert result.steps == 2 and result.dropped_samples == 0
     lines = [json.loads(l) for l in (tmp_path / "run" / "problems.jsonl").read_text().splitlines()]
-    assert lines and all(l["kind"] == "altered" and l["path"].endswith("mls/audio/7.wav") for l in lines)
-    assert all("30" in l["reason"] for l in lines)
-    assert any(m.startswith(f"audio altered: {len(lines)} clip load(s)") for m in said)
+    assert lines and all(l["path"].endswith("mls/audio/7.wav") for l in lines)
+    assert result.steps == 2
+    if policy == "truncate":
+        assert result.dropped_samples == 0
+        assert all(l["kind"] == "altered" and "to 30.0 s" in l["reason"] for l in lines)
+        assert any(m.startswith(f"audio altered: {len(lines)} clip load(s)") for m in said)
+    else:
+        assert result.dropped_samples == len(lines) > 0
+        assert all(l["kind"] == "too_long" for l in lines)
 
 
 def _rank(rank, port, config, out):
