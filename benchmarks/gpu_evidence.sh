@@ -7,13 +7,13 @@
 #   benchmarks/gpu_evidence.sh --smoke          # the same steps at CPU shapes, to check the script itself
 #
 # The GPU image (Python 3.12) has torch, transformers, tokenizers, pluggy, typer, rich, attrs and
-# matplotlib; the benchmarks also import soundfile (with cffi and pycparser). An H200 holds micro-batch
-# 8 for every variant (the issue's reference numbers are at batch 8); on an 80 GB H100 the default is
-# 4, since the reference recipe's full-vocabulary logits do not fit at 8 in stage 2 (MICRO_BATCH=N
-# overrides).
+# matplotlib; the benchmarks also import soundfile (with cffi and pycparser), and the precision step
+# runs pytest (with iniconfig and pygments). An H200 holds micro-batch 8 for every variant (the
+# issue's reference numbers are at batch 8); on an 80 GB H100 the default is 4, since the reference
+# recipe's full-vocabulary logits do not fit at 8 in stage 2 (MICRO_BATCH=N overrides).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-WHEELS=(soundfile==0.14.0 cffi==2.1.1 pycparser==3.12)
+WHEELS=(soundfile==0.14.0 cffi==2.1.1 pycparser==3.12 pytest==9.2.0 iniconfig==2.3.1 pygments==2.21.0)
 
 case "${1:-}" in
     ""|--fetch-wheels|--smoke) ;;
@@ -65,6 +65,10 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep the log, g
 }
 step train 300 $PY benchmarks/train_throughput.py "${TRAIN[@]}" --stage both --json "$OUT/train.json"
 step eval 180 $PY benchmarks/eval_throughput.py "${EVAL[@]}"
+# precision on the device: a bf16 Llama and an fp16 Whisper checkpoint trained through `llaso train`
+# at lr 3e-5 must move like an fp32 run (fp32 masters, frozen parts cast to the compute plan), and
+# each rank's device follows LOCAL_RANK (pytest comes with the fetched wheels)
+step precision 300 $PY -m pytest -q -p no:cacheprovider tests/training/test_precision.py tests/training/test_device.py
 # Two ranks under torchrun, each on cuda:LOCAL_RANK (on a one-GPU machine they share it:
 # LLASO_SHARE_GPU=1), over a tiny untrained checkpoint and a tone corpus (no speech synthesis
 # needed): eval answers each rank's shard and merges all 8 predictions; the feature cache encodes
