@@ -37,7 +37,8 @@ def test_report_compares_a_checkpoint_an_adapter_and_a_scored_release_folder(cor
     for system in ("ours", served["system"], json.loads(files[2].read_text())["system"]):
         assert system in markdown
     assert served["not_evaluated"]["pa"]["samples"] == 2 and "pa" not in served["modalities"]
-    pa_row = next(line for line in markdown.splitlines() if line.startswith("| ASR | wer ↓ | PA |"))
+    pa_row = next(line for line in markdown.splitlines()
+                  if line.startswith("| ASR (automatic speech recognition) | wer ↓ | PA |"))
     assert [c.strip() for c in pa_row.split("|")[4:6]] == ["1.000", "—"]  # not evaluated: no cell, not a 0
     ours = json.loads(files[0].read_text())
     assert ours["model"]["kind"] == "lslm" and ours["model"]["generation"]["cache"] == "dynamic"
