@@ -30,11 +30,12 @@ import numpy as np
 import torch
 
 from llaso_core.chat import LLASO_CHAT
-from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
+from llaso_core.evaluation.generate import GenerationOptions, Request
 from llaso_core.loader import get_host
 from llaso_core.model.llm import LLMBundle
 from llaso_core.model.lslm import LSLM, LSLMConfig, build
 from llaso_core.query import AudioRef, assemble
+from llaso_plugins.models.lslm import LSLMModel
 
 TEXTS = ["What is the speaker's gender? Choose from: male, female.", "Transcribe the audio.",
          "Which instrument family plays this note?", "the quick brown fox jumps over the lazy dog"] * 20
@@ -73,13 +74,13 @@ def requests(n: int, seconds: float, new_tokens: int, seed: int = 0) -> list[Req
     return out
 
 
-def timed(generator: Generator, reqs: list[Request], batch_size: int, new_tokens: int, cache: str,
+def timed(lslm: LSLMModel, reqs: list[Request], batch_size: int, new_tokens: int, cache: str,
           share_prefix: bool = True) -> float:
     options = GenerationOptions(batch_size=batch_size, min_new_tokens=new_tokens, cache=cache,
                                 share_prefix=share_prefix)
     start = time.perf_counter()
-    generator.generate(reqs, options)
-    if generator.device.type == "cuda":
+    lslm.answer_all(reqs, options)
+    if lslm.generator.device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start
 
@@ -155,16 +156,16 @@ def main() -> None:
         measure_adapters(args)
         return
     model = tiny_model() if args.shapes == "tiny" else llaso_base_model()
-    generator = Generator(model, device=args.device)
-    print(f"device {generator.device}, shapes {args.shapes}, {args.samples} samples, clips ~{args.seconds:g} s, "
+    lslm = LSLMModel("benchmark", model=model, device=args.device)
+    print(f"device {lslm.generator.device}, shapes {args.shapes}, {args.samples} samples, clips ~{args.seconds:g} s, "
           f"batch {args.batch_size}, {args.cache} KV cache, shared prefix {'on' if args.share_prefix else 'off'}, "
           f"torch threads {torch.get_num_threads()}")
     print(f"{'new tokens':>10}  {'one at a time':>16}  {'batched':>16}  ratio")
     for new_tokens in args.new_tokens:
         reqs = requests(args.samples, args.seconds, new_tokens)
-        timed(generator, reqs[:4], args.batch_size, new_tokens, args.cache, args.share_prefix)  # warm-up
-        batched = timed(generator, reqs, args.batch_size, new_tokens, args.cache, args.share_prefix)
-        single = timed(generator, reqs, 1, new_tokens, args.cache, args.share_prefix)
+        timed(lslm, reqs[:4], args.batch_size, new_tokens, args.cache, args.share_prefix)  # warm-up
+        batched = timed(lslm, reqs, args.batch_size, new_tokens, args.cache, args.share_prefix)
+        single = timed(lslm, reqs, 1, new_tokens, args.cache, args.share_prefix)
         print(f"{new_tokens:>10}  {args.samples / single:>10.2f} smp/s  {args.samples / batched:>10.2f} smp/s  "
               f"{single / batched:5.2f}x", flush=True)
 

@@ -8,7 +8,7 @@ KV cache repeated for the rows.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import attrs
 import torch
@@ -23,7 +23,8 @@ __all__ = ["GenerationOptions", "Generator", "Request"]
 
 
 class Generator:
-    """Answers requests with an LSLM on one device."""
+    """Answers batches of requests with an LSLM on one device (the ``lslm`` model plugin's engine;
+    ``SpeechModel.answer_all`` runs the batch loop)."""
 
     def __init__(self, model: LSLM, *, device: torch.device | str | None = None,
                  dtype: torch.dtype | None = None) -> None:
@@ -85,14 +86,3 @@ class Generator:
                 tokens = tokens[: tokens.index(self.eot_id)]
             texts.append(model.tokenizer.decode(tokens, skip_special_tokens=True).strip())
         return texts
-
-    def generate(self, requests: Sequence[Request], options: GenerationOptions = GenerationOptions(),
-                 on_batch: Callable[[list[Request], list[str]], None] | None = None) -> dict[str, str]:
-        """Answers by request id; ``on_batch`` is called after every batch (e.g. to append to a file)."""
-        answers: dict[str, str] = {}
-        for batch in self.batches(requests, options.batch_size):
-            texts = self.generate_batch(batch, options)
-            answers.update({r.id: t for r, t in zip(batch, texts)})
-            if on_batch:
-                on_batch(batch, texts)
-        return answers

@@ -13,11 +13,13 @@ from llaso_core.models.base import Answer, GenerationOptions, Request, SpeechMod
 class LSLMModel(SpeechModel):
     kind = "lslm"
 
-    def __init__(self, reference: str, *, device: str | None = None, host=None) -> None:
+    def __init__(self, reference: str, *, device: str | None = None, host=None, model=None) -> None:
+        """``reference``: a checkpoint folder; or, with ``model`` (an LSLM already in memory), a name for it."""
         from llaso_core.model.lslm import LSLM
 
         super().__init__(reference)
-        self.generator = Generator(LSLM.from_pretrained(reference, host), device=device)
+        self.generator = Generator(model if model is not None else LSLM.from_pretrained(reference, host),
+                                   device=device)
         self.system_prompt = self.generator.model.chat.system
 
     def batches(self, requests: Sequence[Request], batch_size: int):

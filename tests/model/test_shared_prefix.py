@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from llaso_core.chat import LLASO_CHAT
-from llaso_core.evaluation.generate import GenerationOptions, Generator, Request
+from llaso_core.evaluation.generate import GenerationOptions, Request
 from llaso_core.loader import get_host
 from llaso_core.model.batching import IGNORE, Encoded, collate, encode, shared_prefix
 from llaso_core.model.lslm import LSLMConfig, build
 from llaso_core.query import AudioRef, assemble
+from llaso_plugins.models.lslm import LSLMModel
 
 INSTRUCTIONS = ["What is the speaker's gender?", "Transcribe the audio please.", "What is the speaker's gender?"]
 TEXTS = INSTRUCTIONS * 20 + ["male female the a of"] * 20 + [LLASO_CHAT.system] * 20
@@ -114,9 +115,8 @@ def test_loss_and_gradients_equal_the_plain_forward(model, per_sample):
 def test_generation_is_the_same_with_and_without_the_shared_prefix(model, modality):
     made = [sample(model, i, s, modality=modality) for i, s in enumerate((0.5, 1.3, 0.9, 2.0, 0.7))]
     requests = [Request(f"r{i}", query, (wave,), max_new_tokens=6 + i) for i, (wave, query, _) in enumerate(made)]
-    generator = Generator(model, device="cpu")
-    answers = {share: generator.generate(requests, GenerationOptions(batch_size=5, share_prefix=share,
-                                                                     min_new_tokens=6))
-               for share in (False, True)}
+    lslm = LSLMModel("in-memory", model=model, device="cpu")
+    answers = {share: {k: a.text for k, a in lslm.answer_all(requests, GenerationOptions(
+        batch_size=5, share_prefix=share, min_new_tokens=6)).items()} for share in (False, True)}
     assert answers[True] == answers[False]
     assert all(answers[True].values())  # ordinary, non-empty answers: the comparison means something
