@@ -29,13 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from release_records import words, write_records
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORDS = ("the of and to a in that he was it his is with as had for you not be her on at by which have or "
-         "from this him but all she they were my are me one their so an said them we who would been will no "
-         "when there if more out up into do any your what has man could other than our some very time upon "
-         "about may its only now like little then can made should did us such great before must two these "
-         "see know over much down after first mister good men own never most old shall day where those came "
-         "come himself way work life without go make well through being long say might how am too even").split()
 TEMPLATES = [f"Please transcribe the following audio clip into text ({i}).<audio>" for i in range(18)]
 
 
@@ -54,19 +50,14 @@ def rss_parts_mib() -> dict:
 
 
 def generate(path: Path, n: int, seed: int = 0) -> None:
-    rng = random.Random(seed)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("[")
-        for i in range(n):
-            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 40)))
-            speaker, book = rng.randint(1, 5000), rng.randint(1, 20000)
-            record = {"index": i, "speaker_id": str(speaker), "book_id": str(book),
-                      "voice": [f"mls_english\\train\\audio\\{speaker}\\{book}\\{speaker}_{book}_{i:06d}.flac"],
-                      "conversations": [{"from": "human", "value": TEMPLATES[i % len(TEMPLATES)]},
-                                        {"from": "gpt", "value": words}]}
-            f.write(",\n" if i else "\n")
-            f.write(json.dumps(record))
-        f.write("\n]\n")
+    def record(i: int, rng) -> dict:
+        text = words(rng)
+        speaker, book = rng.randint(1, 5000), rng.randint(1, 20000)
+        return {"index": i, "speaker_id": str(speaker), "book_id": str(book),
+                "voice": [f"mls_english\\train\\audio\\{speaker}\\{book}\\{speaker}_{book}_{i:06d}.flac"],
+                "conversations": [{"from": "human", "value": TEMPLATES[i % len(TEMPLATES)]},
+                                  {"from": "gpt", "value": text}]}
+    write_records(path, n, record, seed)
 
 
 def run_index(path: Path, cache: Path) -> dict:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import shutil
 import subprocess
@@ -37,14 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from release_records import words, write_records
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORDS = ("the of and to a in that he was it his is with as had for you not be her on at by which have or "
-         "from this him but all she they were my are me one their so an said them we who would been will no "
-         "when there if more out up into do any your what has man could other than our some very time upon "
-         "about may its only now like little then can made should did us such great before must two these "
-         "see know over much down after first mister good men own never most old shall day where those came "
-         "come himself way work life without go make well through being long say might how am too even "
-         "nothing house again eyes thought moment seemed whole door hand young father mother night").split()
 INSTRUCTIONS = [
     "Please transcribe the following audio into text.", "Convert the speech in this recording to text.",
     "What is being said in this audio clip?", "Write down exactly what the speaker says.",
@@ -82,21 +76,11 @@ def write_clips(root: Path, count: int, seed: int = 0) -> list[str]:
 
 def write_root(root: Path, records: int, clips: list[str], seed: int = 0) -> Path:
     """``root/text_audio/ASR_stage1_train.json`` with ``records`` records, streamed to disk."""
-    rng = random.Random(seed)
-    path = root / "text_audio" / "ASR_stage1_train.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("[")
-        for i in range(records):
-            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 40)))
-            voice = clips[i % len(clips)]
-            record = {"voice": [voice], "conversations": [
-                {"from": "human", "value": f"{INSTRUCTIONS[i % len(INSTRUCTIONS)]}<audio>"},
-                {"from": "gpt", "value": words.upper()}]}
-            f.write(",\n" if i else "\n")
-            f.write(json.dumps(record, ensure_ascii=False))
-        f.write("\n]\n")
-    return path
+    def record(i: int, rng) -> dict:
+        return {"voice": [clips[i % len(clips)]], "conversations": [
+            {"from": "human", "value": f"{INSTRUCTIONS[i % len(INSTRUCTIONS)]}<audio>"},
+            {"from": "gpt", "value": words(rng).upper()}]}
+    return write_records(root / "text_audio" / "ASR_stage1_train.json", records, record, seed)
 
 
 def run_train(root: Path, out: Path, cache: Path, max_steps: int, timeout: float) -> dict:
