@@ -130,6 +130,9 @@ def score_set(pset: PredictionSet, task: TaskSpec, source: Source, host: PluginH
         if _takes_answers(fn):
             extra["answers"] = extracted
         metrics[name] = fn(predictions, references, protocol=protocol, **options, **extra)
+    # the registered declaration states each direction, whatever the function put in its result
+    metrics = {name: attrs.evolve(r, higher_is_better=host.metrics.get(name).higher_is_better)
+               for name, r in metrics.items()}
     return SetScore(pset, task, source, modalities, metrics, extracted, dict(judge_sources))
 
 

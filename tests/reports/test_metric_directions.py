@@ -73,6 +73,19 @@ def test_the_docs_metric_scores_extracted_answers_and_reports_lower_is_better(tm
     assert "**0.250**" in row and "**0.750**" not in row, row  # the lower value is the best
 
 
+def test_results_state_the_declared_direction_not_the_functions(tmp_path):
+    """A metric function that puts the wrong direction in its result: results.json follows the
+    MetricSpec the plugin registered (lower is better)."""
+    code = docs_example()
+    assert "higher_is_better=False, protocol=protocol" in code
+    plugin(tmp_path, "my-llaso-metrics", "my-metrics", code.replace("higher_is_better=False, protocol=protocol",
+                                                                     "higher_is_better=True, protocol=protocol"))
+    plugin(tmp_path, "beep-task", "beep-task", TASK)
+    data = json.loads(score(tmp_path, "careless", ["two", "one", "one", "two"]).read_text())
+    stated = [data["tasks"]["BEEP"]["metrics"]["miss_rate"], *(f["metrics"]["miss_rate"] for f in data["files"])]
+    assert [m["higher_is_better"] for m in stated] == [False] * len(stated)
+
+
 def test_builtin_directions_come_from_their_declarations():
     from llaso_core.metrics import BUILTIN_METRICS
 
