@@ -93,14 +93,31 @@ def score(inputs: Iterable[Path], host: PluginHost, *, protocol: Protocol = Prot
                 run.unknown_files.append({"path": str(path), "reason": f"no registered task owns source "
                                           f"{pset.stem!r} (see `llaso tasks list`)"})
                 continue
-            try:
-                run.sets.append(score_set(pset, *owner, host, protocol, judge, run.problems, deadline_at=deadline_at))
-            except Exception as exc:  # noqa: BLE001 - a plugin's extractor or metric must not end the run
-                run.unknown_files.append({"path": str(path), "reason": f"{pset.name}: scoring failed "
-                                          f"({type(exc).__name__}: {exc})"})
+            for part in by_modality(pset, owner[1], host):
+                try:
+                    run.sets.append(score_set(part, *owner, host, protocol, judge, run.problems,
+                                              deadline_at=deadline_at))
+                except Exception as exc:  # noqa: BLE001 - a plugin's extractor or metric must not end the run
+                    run.unknown_files.append({"path": str(path), "reason": f"{part.name}: scoring failed "
+                                              f"({type(exc).__name__}: {exc})"})
     if progress:
         progress("", len(files), len(files))
     return run
+
+
+def by_modality(pset: PredictionSet, source: Source, host: PluginHost) -> list[PredictionSet]:
+    """``pset`` as one set per query modality of its rows (``<name>:<modality>`` when a file mixes
+    them, e.g. text-instruction and pure-audio rows of one source), so each is scored apart."""
+    kinds = _modalities(pset, source, host, [])
+    groups: dict[str | None, list] = {}
+    for row, kind in zip(pset.rows, kinds):
+        groups.setdefault(kind, []).append(row)
+    known = [k for k in groups if k is not None]
+    if len(known) < 2:
+        return [pset]
+    groups[known[0]] += groups.pop(None, [])  # rows of no readable modality: named by score_set, scored once
+    return [attrs.evolve(pset, name=f"{pset.name}:{kind}", rows=tuple(groups[kind]),
+                         problems=pset.problems if n == 0 else ()) for n, kind in enumerate(known)]
 
 
 def score_set(pset: PredictionSet, task: TaskSpec, source: Source, host: PluginHost, protocol: Protocol,

@@ -97,3 +97,28 @@ def test_bad_arguments_are_clear_errors(tmp_path):
     assert result.exit_code == 2 and "no such file" in result.output
     result = runner.invoke(app, ["score", str(tmp_path), "--out", str(tmp_path), "--judge", "gpt"])
     assert result.exit_code == 2 and "unknown --judge" in result.output
+
+
+def test_a_file_mixing_modalities_is_scored_per_modality(tmp_path):
+    """One release-layout file with text-instruction and pure-audio rows of a source (what
+    `llaso eval --export` writes for the mini-corpus): each modality gets its own scores."""
+    cue = json.loads((Path(__file__).resolve().parents[2] / "plugins" / "modalities" /
+                      "pure_audio_cues.json").read_text())["cues"][0]
+    rows = [("What is the speaker's gender? Choose from: male, female.<audio>", ["a.wav"], "male", "male"),
+            ("Is the speaker male or female?<audio>", ["b.wav"], "female", "female"),
+            (f"{cue}<audio>", ["c.wav"], "male", "female"),
+            (f"{cue}<audio>", ["d.wav"], "female", "female"),
+            (f"{cue}<audio>", ["e.wav"], "female", "male")]
+    records = [{"voice": voice, "answer": answer, "conversations": [{"from": "human", "value": turn},
+                                                                     {"from": "gpt", "value": reference}]}
+               for turn, voice, reference, answer in rows]
+    folder = tmp_path / "system"
+    folder.mkdir()
+    (folder / "vctk_gender_classification_test.json").write_text(json.dumps(records))
+    results = score(str(folder), "--judge", "none", "--out", str(tmp_path / "out"), cache=tmp_path / "c.sqlite")
+    assert results["modalities"]["ta"]["SGC"]["acc"]["value"] == 1.0
+    assert results["modalities"]["pa"]["SGC"]["acc"]["value"] == pytest.approx(1 / 3)
+    assert "mixed" not in results["modalities"]
+    assert sorted((f["file"], f["modality"]) for f in results["files"]) == [
+        ("vctk_gender_classification_test:pa", "pa"), ("vctk_gender_classification_test:ta", "ta")]
+    assert results["tasks"]["SGC"]["metrics"]["acc"]["n"] == 5
