@@ -54,13 +54,14 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="a mini-corpus folder (llaso data synth --out DIR)")
     parser.add_argument("--name", required=True)
     parser.add_argument("--set", default="{}", help="JSON overrides of cpu_default()")
+    parser.add_argument("--init", help="start from this checkpoint (e.g. a run of a task subset: a curriculum)")
     parser.add_argument("--out", type=Path, default=Path("runs/cpu_learning"))
     parser.add_argument("--log", type=Path, default=Path("runs/cpu_learning/results.jsonl"))
     args = parser.parse_args()
     out = args.out / args.name
     config = configure(out, args.data, json.loads(args.set))
     started = time.perf_counter()
-    stages = train(config, announce=lambda m: None)
+    stages = train(config, announce=lambda m: None, init=args.init)
     seconds = time.perf_counter() - started
     scores = out / "eval"
     subprocess.run([sys.executable, "-m", "llaso_cli", "eval", "--model", stages[-1].checkpoint, "--data", args.data,
@@ -68,7 +69,7 @@ def main() -> None:
                    check=False, capture_output=True)
     results = json.loads((scores / "results.json").read_text())
     values, majority = results["modalities"]["ta"], results["baselines"]["modalities"]["ta"]
-    row = {"name": args.name, "set": json.loads(args.set), "steps": [s.steps for s in stages],
+    row = {"name": args.name, "set": json.loads(args.set), "init": args.init, "steps": [s.steps for s in stages],
            "train_s": round(seconds)}
     for task in CLOSED:
         row[task] = [round(values[task]["acc"]["value"], 3), round(majority[task]["acc"]["majority"], 3)]
