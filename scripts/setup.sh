@@ -11,7 +11,10 @@ python -m pip install --quiet --disable-pip-version-check --upgrade pip "setupto
 # a CPU-only machine (torchaudio beside the CPU-only torch 2.13 wheel cannot load).
 python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
     torch torchaudio
-python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
+# plugins/ and cli/ install as llaso_plugins and llaso_cli, so setuptools serves the editable install
+# through an import finder and prints a notice about it on every install: filtered by its text
+PYTHONWARNINGS="ignore:Editable installation" \
+    python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
     -e ".[test,deepspeed]"
 python - <<'PY'
 import torch, torchaudio, transformers
