@@ -17,7 +17,11 @@ STAGES = {"align": ("align",), "instruct": ("instruct",), "both": ("align", "ins
 
 def train_command(
     tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
-    modalities: str = typer.Option("ta,at,pa", "--modalities", help="Comma-separated modalities."),
+    modalities: Optional[str] = typer.Option(None, "--modalities", help="Comma-separated modalities. Default: the "
+                                             "preset's (cpu: ta,at, which its tiny LLM can read; paper: ta,at,pa)."),
+    task_weights: Optional[str] = typer.Option(None, "--task-weights", help="TASK=WEIGHT,...: each task's samples "
+                                               "per epoch as a multiple of its own (others: 1; 0 leaves it out), "
+                                               "both stages. Default: the preset's."),
     stage: str = typer.Option("both", "--stage", help="align (projector only), instruct, or both."),
     data: Optional[str] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files), or "
                                        "hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the offline mini-corpus."),
@@ -88,12 +92,16 @@ def train_command(
         instruct = attrs.evolve(instruct, trainable=parts)
     if max_steps:
         instruct, align = attrs.evolve(instruct, max_steps=max_steps), attrs.evolve(align, max_steps=max_steps)
+    if task_weights is not None:
+        weights = parse_weights(task_weights)
+        instruct, align = attrs.evolve(instruct, task_weights=weights), attrs.evolve(align, task_weights=weights)
     overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed, "bad_records": bad_records,
                  "long_audio": long_audio,
                  "save_every": save_every,
                  "feature_cache": str(feature_cache) if feature_cache else None}
     config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, align=align,
-                          instruct=instruct, tasks=tuple(tasks.split(",")), modalities=tuple(modalities.split(",")),
+                          instruct=instruct, tasks=tuple(tasks.split(",")),
+                          modalities=tuple(modalities.split(",")) if modalities else config.modalities,
                           stages=STAGES[stage], **{k: v for k, v in overrides.items() if v is not None})
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=err_console) as bar:
@@ -132,3 +140,18 @@ def _paper_default():
 
     return TrainConfig(model=LSLMConfig(encoder="whisper", llm="llama", projector_hidden=3072),
                        checkpoint_dtype="bfloat16")
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``"ASR=0.2,AQA=0.5"`` -> ``{"ASR": 0.2, "AQA": 0.5}``; a one-line error for anything else."""
+    weights = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        task, sep, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not task.strip() or not weight >= 0:
+            fail(f"--task-weights: {item!r} is not TASK=WEIGHT with a weight >= 0")
+        weights[task.strip()] = weight
+    return weights

@@ -25,7 +25,7 @@ import hashlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, overload
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar, overload
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -111,6 +111,22 @@ class SampleView(Sequence[Sample]):
     def select(self, **allowed: Iterable[str] | None) -> "SampleView":
         """The samples of this view whose ``task``/``modality``/``split`` are allowed (None: any)."""
         return SampleView(self.source, np.intersect1d(self.positions, self.source.positions(**allowed)))
+
+    def weighted(self, weights: Mapping[str, float], seed: int = 0) -> "SampleView":
+        """Each task's samples ``weights[task]`` times (tasks not named: once): whole repeats, then a
+        seeded share of the task's samples for the fraction; a weight of 0 leaves the task out."""
+        if not weights:
+            return self
+        rng = np.random.default_rng(seed)
+        named = self.source.positions(task=set(weights))
+        parts = [np.setdiff1d(self.positions, named)]
+        for task, weight in sorted(weights.items()):
+            if weight < 0:
+                raise ValueError(f"task weight {task}={weight}: weights are >= 0")
+            own = np.intersect1d(self.positions, self.source.positions(task={task}))
+            whole, share = divmod(weight, 1.0)
+            parts += [own] * int(whole) + [np.sort(rng.choice(own, round(share * len(own)), replace=False))]
+        return SampleView(self.source, np.concatenate(parts).astype(np.int64))
 
     def spread(self, count: int, runs: int = 20) -> "SampleView":
         """About ``count`` samples from all over the view (all of them when there are fewer): ``runs``

@@ -33,6 +33,8 @@ class StageConfig:
     grad_clip: float = 1.0
     max_steps: int | None = None
     max_minutes: float | None = None  # stop (and save) when the stage has run this long
+    # samples per epoch of a task, as a multiple of its samples (tasks not named: 1; 0 leaves it out)
+    task_weights: dict[str, float] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         unknown = set(self.trainable) - {"projector", "llm", "encoder"}

@@ -54,6 +54,9 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
+    for name in config.stages:  # an unknown task id in a stage fails here, before any training
+        for task in (*(config.stage(name).tasks or ()), *config.stage(name).task_weights):
+            host.tasks.get(task)
     samples = load_samples(config, host, announce=announce)
     if not samples:
         raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
@@ -66,6 +69,8 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     for stage in config.stages:
         wanted = config.stage(stage).tasks
         stage_samples = samples.select(task=None if wanted is None else {host.tasks.get(t).id for t in wanted})
+        weights = {host.tasks.get(t).id: w for t, w in config.stage(stage).task_weights.items()}
+        stage_samples = stage_samples.weighted(weights, seed=config.seed)
         if not stage_samples:
             raise DataError(f"stage {stage}: no samples of tasks {wanted} in the data")
         # the stage's compute plan first: a feature cache fingerprints the frozen encoder as it will run

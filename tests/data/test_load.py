@@ -121,3 +121,23 @@ def test_hf_data_is_accepted_wherever_data_is_taken(hf_dataset, tmp_path):
     unknown = runner.invoke(app, ["eval", "--model", str(run / "instruct" / "final"), "--out", str(tmp_path / "e2"),
                                   "--data", f"hf:{Path(hf_dataset)}?task=ASRR"])
     assert unknown.exit_code == 2 and "ASRR" in unknown.output
+
+
+def test_task_weights_repeat_and_thin_a_view_per_task(release_layout, release_host, release_cache):
+    root, _ = release_layout
+    view = load_data(root, split="train", host=release_host, announce=lambda m: None)
+    by_task = {t: [s.id for s in view if s.task == t] for t in {s.task for s in view}}
+    assert len(by_task) >= 2 and all(len(ids) >= 2 for ids in by_task.values())
+    first, second = sorted(by_task)[:2]
+    mixed = view.weighted({first: 2.0, second: 0.5}, seed=3)
+    counts = {t: sum(s.task == t for s in mixed) for t in by_task}
+    assert counts[first] == 2 * len(by_task[first])
+    assert counts[second] == round(0.5 * len(by_task[second]))
+    assert all(counts[t] == len(ids) for t, ids in by_task.items() if t not in (first, second))
+    assert {s.id for s in mixed if s.task == second} < set(by_task[second])  # a share, without repeats
+    again = view.weighted({first: 2.0, second: 0.5}, seed=3)
+    assert [s.id for s in again] == [s.id for s in mixed]  # the seed decides the share
+    assert not any(s.task == first for s in view.weighted({first: 0}))
+    assert view.weighted({}) is view
+    with pytest.raises(ValueError, match=">= 0"):
+        view.weighted({first: -1})

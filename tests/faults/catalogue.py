@@ -427,6 +427,13 @@ CASES: list[Case] = [
                           str(tmp / "run")], 2, ("unknown --backend 'deepsped'",), kept=not_trained),
     Case("train-unknown-stage", "train --stage with a wrong name", "refuses", "stderr",
          lambda tmp, fx: ["train", "--stage", "alignn"], 2, ("unknown --stage 'alignn'",)),
+    Case("train-bad-task-weight", "train --task-weights with a weight that is not a number", "refuses", "stderr",
+         lambda tmp, fx: ["train", "--task-weights", "ASR=lots", "--out", str(tmp / "run")], 2,
+         ("--task-weights: 'ASR=lots' is not TASK=WEIGHT with a weight >= 0",)),
+    Case("train-unknown-task-weight", "train --task-weights naming a task nobody registered",
+         "refuses before training", "stderr",
+         lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--task-weights", "NOPE=1",
+                          "--out", str(tmp / "run")], 2, ("unknown task 'NOPE'",), kept=not_trained),
     # llaso score / report (prediction files and judge servers: see tests/faults/test_scoring.py)
     Case("score-out-existing-file", "score --out an existing file", "refuses before scoring; the file is kept",
          "stderr", lambda tmp, fx: ["score", str(tmp), "--out", str(a_file(tmp)), "--judge", "none"], 2,
