@@ -70,9 +70,13 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         wanted = config.stage(stage).tasks
         stage_samples = samples.select(task=None if wanted is None else {host.tasks.get(t).id for t in wanted})
         weights = {host.tasks.get(t).id: w for t, w in config.stage(stage).task_weights.items()}
+        if wanted is not None and not stage_samples:  # e.g. the CPU preset's listening tasks, left out by --tasks
+            announce(f"stage {stage}: none of its tasks ({', '.join(wanted)}) is in this run; "
+                     f"it trains on all the run's tasks")
+            stage_samples = samples
         stage_samples = stage_samples.weighted(weights, seed=config.seed)
         if not stage_samples:
-            raise DataError(f"stage {stage}: no samples of tasks {wanted} in the data")
+            raise DataError(f"stage {stage}: every task of the stage has weight 0")
         # the stage's compute plan first: a feature cache fingerprints the frozen encoder as it will run
         set_trainable(model, config.stage(stage).trainable, autocast_dtype(config.precision, local_device()))
         dataset = make_dataset(config, model, stage_samples, problem_log, announce)

@@ -35,6 +35,19 @@ def test_training_lowers_the_loss_and_writes_a_checkpoint(tones, tmp_path):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["tasks"] == ["SGC"]
 
 
+def test_task_weights_shape_the_epoch_and_stage_tasks_missing_from_the_run_fall_back(tones, tmp_path):
+    """The stage names a task the run lacks (PP): it trains on the run's tasks and says so; a weight
+    of 2 makes the epoch twice as long (twice the steps for the same epochs)."""
+    _, root = tones
+    base = config(tmp_path / "run", root, stages=("align", "instruct"))
+    align = attrs.evolve(base.align, tasks=("PP",), global_batch=8, epochs=1, max_steps=None)
+    instruct = attrs.evolve(base.instruct, epochs=1, task_weights={"SGC": 2.0})
+    said = []
+    first, second = train(attrs.evolve(base, align=align, instruct=instruct), announce=said.append)
+    assert any("stage align: none of its tasks (PP) is in this run" in m for m in said)
+    assert (first.steps, second.steps) == (6, 12)  # 48 tone samples, batches of 8; weight 2: 96
+
+
 def test_interrupted_and_resumed_run_matches_uninterrupted(tones, tmp_path):
     from llaso_core.training.loop import train_stage
 
