@@ -41,7 +41,7 @@ def configure(out: Path, data: str, changes: dict) -> TrainConfig:
     stages = {name: changes.pop(name, {}) for name in ("align", "instruct")}
     model = changes.pop("model", {})
     tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
-    config = cpu_default(out=str(out), data=data, **{"modalities": ("ta",), **tuples})
+    config = cpu_default(out=str(out), data=data, **tuples)
     lslm = cattrs.structure(merged(cattrs.unstructure(config.model), model), LSLMConfig)
     for name, fields in stages.items():
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}

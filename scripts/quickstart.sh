@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 OUT="${LLASO_QUICKSTART_OUT:-runs/quickstart}"
 .venv/bin/llaso plugins
 .venv/bin/llaso data synth --out "$OUT/minicorpus" "$@"
-.venv/bin/llaso train --preset cpu --data "$OUT/minicorpus" --tasks all --modalities ta,at,pa --out "$OUT/train"
+.venv/bin/llaso train --preset cpu --data "$OUT/minicorpus" --tasks all --out "$OUT/train"
 .venv/bin/llaso eval --model "$OUT/train/instruct/final" --data "$OUT/minicorpus" --out "$OUT/eval/trained" \
     --name tiny-trained
 .venv/bin/llaso eval --model "$OUT/train/init" --data "$OUT/minicorpus" --out "$OUT/eval/untrained" \

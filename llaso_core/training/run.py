@@ -54,9 +54,10 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
-    for name in config.stages:  # an unknown task id in a stage fails here, before any training
-        for task in (*(config.stage(name).tasks or ()), *config.stage(name).task_weights):
+    for name in config.stages:  # an unknown task id or group in a stage fails here, before any training
+        for task in config.stage(name).tasks or ():
             host.tasks.get(task)
+        task_weights(config.stage(name).task_weights, host)
     samples = load_samples(config, host, announce=announce)
     if not samples:
         raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
@@ -69,7 +70,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     for stage in config.stages:
         wanted = config.stage(stage).tasks
         stage_samples = samples.select(task=None if wanted is None else {host.tasks.get(t).id for t in wanted})
-        weights = {host.tasks.get(t).id: w for t, w in config.stage(stage).task_weights.items()}
+        weights = task_weights(config.stage(stage).task_weights, host)
         if wanted is not None and not stage_samples:  # e.g. the CPU preset's listening tasks, left out by --tasks
             announce(f"stage {stage}: none of its tasks ({', '.join(wanted)}) is in this run; "
                      f"it trains on all the run's tasks")
@@ -94,6 +95,23 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
                  f"as changed; each is named in {problem_log}")
     shutdown_distributed()
     return results
+
+
+def task_weights(weights: dict[str, float], host: PluginHost) -> dict[str, float]:
+    """Weights by task id: a key is a task id (or alias) or ``*open`` / ``*closed`` / ``*numeric``,
+    the tasks whose label sets are all open-ended / all numeric / otherwise; a task's own key wins."""
+    kinds: dict[str, str] = {}
+    for task in host.tasks:
+        found = {ls.kind for ls in task.label_sets}
+        kinds[task.id] = found.pop() if len(found) == 1 and found <= {"open", "numeric"} else "closed"
+    out: dict[str, float] = {}
+    for key, weight in weights.items():
+        if key.startswith("*"):
+            if key[1:] not in ("open", "closed", "numeric"):
+                raise DataError(f"task weight {key!r}: groups are *open, *closed and *numeric")
+            out.update({t: weight for t, kind in kinds.items() if kind == key[1:] and t not in out})
+    out.update({host.tasks.get(key).id: weight for key, weight in weights.items() if not key.startswith("*")})
+    return out
 
 
 def _altered_clips(problem_log: Path) -> int:

@@ -162,3 +162,17 @@ def test_a_step_with_nothing_loaded_neither_updates_nor_logs(tmp_path):
     factor = cosine_schedule(4, cfg.instruct.warmup_ratio)
     # the lr logged is the one after the step: the schedule at 1, 2, 3 (not 2, 3, 4)
     assert [l["lr"] for l in lines] == pytest.approx([cfg.instruct.lr * factor(s) for s in (1, 2, 3)])
+
+
+def test_task_weight_groups_follow_the_label_sets():
+    from llaso_core.loader import get_host
+    from llaso_core.training.run import DataError, task_weights
+
+    host = get_host()
+    resolved = task_weights({"*open": 0.2, "*numeric": 3.0, "asr": 1.0}, host)
+    open_tasks = {t.id for t in host.tasks if all(ls.kind == "open" for ls in t.label_sets)}
+    assert {t for t, w in resolved.items() if w == 0.2} == open_tasks - {"ASR"} and "AQA" in open_tasks
+    assert resolved["ASR"] == 1.0  # the task's own key wins over its group
+    assert resolved["PP"] == 3.0 and "AR" not in resolved  # AR mixes closed and numeric label sets: closed
+    with pytest.raises(DataError, match="groups are"):
+        task_weights({"*loud": 1.0}, host)
