@@ -21,7 +21,7 @@ def train_command(
                                              "preset's (cpu: ta,at, which its tiny LLM can read; paper: ta,at,pa)."),
     task_weights: Optional[str] = typer.Option(None, "--task-weights", help="TASK=WEIGHT,...: each task's samples "
                                                "per epoch as a multiple of its own (others: 1; 0 leaves it out), "
-                                               "both stages. Default: the preset's."),
+                                               "both stages; none: every task once. Default: the preset's."),
     stage: str = typer.Option("both", "--stage", help="align (projector only), instruct, or both."),
     data: Optional[str] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files), or "
                                        "hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the offline mini-corpus."),
@@ -143,8 +143,11 @@ def _paper_default():
 
 
 def parse_weights(text: str) -> dict[str, float]:
-    """``"ASR=0.2,AQA=0.5"`` -> ``{"ASR": 0.2, "AQA": 0.5}``; a one-line error for anything else."""
-    weights = {}
+    """``"ASR=0.2,AQA=0.5"`` -> ``{"ASR": 0.2, "AQA": 0.5}``, ``"none"`` -> ``{}``; a one-line error for
+    anything else."""
+    weights: dict[str, float] = {}
+    if text.strip().lower() == "none":
+        return weights
     for item in filter(None, (part.strip() for part in text.split(","))):
         task, sep, value = item.partition("=")
         try:

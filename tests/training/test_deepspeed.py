@@ -309,7 +309,7 @@ def test_two_rank_zero2_checkpoint_resumes_exactly_in_new_processes(tmp_path):
 def tone_config(out, data, **overrides):
     base = cpu_default(out=str(out), data=str(data), tasks=("SGC",), modalities=("ta",), stages=("instruct",),
                        workers=0, seed=3)
-    instruct = attrs.evolve(base.instruct, global_batch=8, epochs=2, lr=3e-3)
+    instruct = attrs.evolve(base.instruct, global_batch=8, epochs=2, lr=3e-3, task_weights={})
     return attrs.evolve(base, instruct=instruct, micro_batch=4, **overrides)
 
 

@@ -24,7 +24,8 @@ def resume_config(out, data):
     base = cpu_default(out=str(out), data=str(data), tasks=("SGC",), modalities=("ta",), stages=("instruct",),
                        workers=1, seed=5, spec_augment=True, save_every=3, micro_batch=1, save_init=False,
                        model=LSLMConfig(llm_options={"config": {"attention_dropout": 0.3}}))
-    return attrs.evolve(base, instruct=attrs.evolve(base.instruct, global_batch=4, epochs=2, lr=3e-3))
+    return attrs.evolve(base, instruct=attrs.evolve(base.instruct, global_batch=4, epochs=2, lr=3e-3,
+                                                          task_weights={}))
 
 
 def _rank(rank, port, data, out, kill_at):
