@@ -108,13 +108,14 @@ def score(inputs: Iterable[Path], host: PluginHost, *, protocol: Protocol = Prot
 def by_modality(pset: PredictionSet, source: Source, host: PluginHost) -> list[PredictionSet]:
     """``pset`` as one set per query modality of its rows (``<name>:<modality>`` when a file mixes
     them, e.g. text-instruction and pure-audio rows of one source), so each is scored apart."""
-    kinds = _modalities(pset, source, host, [])
+    rows = tuple(attrs.evolve(row, modality=kind)  # parsed once: score_set reads it from the rows
+                 for row, kind in zip(pset.rows, _modalities(pset, source, host, [])))
     groups: dict[str | None, list] = {}
-    for row, kind in zip(pset.rows, kinds):
-        groups.setdefault(kind, []).append(row)
+    for row in rows:
+        groups.setdefault(row.modality, []).append(row)
     known = [k for k in groups if k is not None]
     if len(known) < 2:
-        return [pset]
+        return [attrs.evolve(pset, rows=rows)]
     groups[known[0]] += groups.pop(None, [])  # rows of no readable modality: named by score_set, scored once
     return [attrs.evolve(pset, name=f"{pset.name}:{kind}", rows=tuple(groups[kind]),
                          problems=pset.problems if n == 0 else ()) for n, kind in enumerate(known)]

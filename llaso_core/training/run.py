@@ -54,10 +54,10 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
-    for name in config.stages:  # an unknown task id or group in a stage fails here, before any training
-        for task in config.stage(name).tasks or ():
-            host.tasks.get(task)
-        task_weights(config.stage(name).task_weights, host)
+    # each stage's tasks and weights by task id: an unknown id or group fails here, before any training
+    chosen = {name: None if config.stage(name).tasks is None else
+              {host.tasks.get(t).id for t in config.stage(name).tasks} for name in config.stages}
+    weights = {name: task_weights(config.stage(name).task_weights, host) for name in config.stages}
     samples = load_samples(config, host, announce=announce)
     if not samples:
         raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
@@ -68,14 +68,12 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     results = []
     problem_log = out / PROBLEM_LOG
     for stage in config.stages:
-        wanted = config.stage(stage).tasks
-        stage_samples = samples.select(task=None if wanted is None else {host.tasks.get(t).id for t in wanted})
-        weights = task_weights(config.stage(stage).task_weights, host)
-        if wanted is not None and not stage_samples:  # e.g. the CPU preset's listening tasks, left out by --tasks
-            announce(f"stage {stage}: none of its tasks ({', '.join(wanted)}) is in this run; "
-                     f"it trains on all the run's tasks")
+        stage_samples = samples.select(task=chosen[stage])
+        if chosen[stage] is not None and not stage_samples:  # e.g. the CPU preset's listening tasks, left out
+            announce(f"stage {stage}: none of its tasks ({', '.join(config.stage(stage).tasks or ())}) is in "
+                     f"this run; it trains on all the run's tasks")
             stage_samples = samples
-        stage_samples = stage_samples.weighted(weights, seed=config.seed)
+        stage_samples = stage_samples.weighted(weights[stage], seed=config.seed)
         if not stage_samples:
             raise DataError(f"stage {stage}: every task of the stage has weight 0")
         # the stage's compute plan first: a feature cache fingerprints the frozen encoder as it will run
