@@ -1,0 +1,107 @@
+#!/usr/bin/env python
+"""What the tiny encoder can hear: train a fresh ``tiny`` encoder with one linear head per
+closed-set source on mean- and max-pooled frames (no LLM), then print each task's held-out
+accuracy beside its majority baseline. It separates "the audio does not carry the label for this
+encoder and corpus" from "the LLM does not use what the encoder carries" (cpu_learning.py).
+
+    llaso data synth --out /tmp/mc && python benchmarks/encoder_probe.py --data /tmp/mc --steps 2000
+
+Every clip of the ``ta`` queries of the closed-set tasks, batches of 16, AdamW with a one-cycle
+schedule at ``--lr``; ``--seed`` seeds the initialisation and the batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import Counter, defaultdict
+
+import numpy as np
+import torch
+from torch import nn
+
+from llaso_core.data.audio import load_audio
+from llaso_core.data.load import load_data
+from llaso_core.loader import get_host
+from llaso_core.model.encoder import pad_features
+from llaso_plugins.encoders.tiny import TinyEncoder, TinyEncoderConfig
+
+CLOSED = ("SGC", "AC", "AR", "EIE", "ER", "SSD", "SV", "VSC", "IC", "ISC", "VC")
+
+
+def clips(data: str, split: str, host) -> list[tuple[str, str, str]]:
+    """(audio path, head, label) of each closed-set ``ta`` clip of ``split`` (head = task|source)."""
+    samples = load_data(data, split=split, tasks=CLOSED, modalities=("ta",), host=host, announce=lambda m: None)
+    out = {}
+    for s in samples:
+        task = host.tasks.get(s.task)
+        if task.label_set(task.source(s.source).label_set).kind == "closed":
+            out[str(samples.root / s.audio[0].path)] = (f"{s.task}|{s.source}", s.target.strip().lower())
+    return [(path, head, label) for path, (head, label) in out.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="a mini-corpus folder (llaso data synth --out DIR)")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    host = get_host()
+    train, held_out = clips(args.data, "train", host), clips(args.data, "eval", host)
+    labels = defaultdict(set)
+    for _, head, label in train + held_out:
+        labels[head].add(label)
+    labels = {head: sorted(names) for head, names in labels.items()}
+    encoder = TinyEncoder(TinyEncoderConfig())
+    heads = nn.ModuleDict({head.replace(".", "_"): nn.Linear(2 * encoder.output_dim, len(names))
+                           for head, names in labels.items()})
+    features = {}
+
+    def logits(batch: list[tuple[str, str, str]]) -> list[torch.Tensor]:
+        for path, _, _ in batch:
+            if path not in features:
+                features[path] = encoder.featurizer([load_audio(path).samples])[0][0, :, :]
+        x, lengths = pad_features([features[p] for p, _, _ in batch])
+        h, frames = encoder(x, lengths)
+        mask = (torch.arange(h.shape[1])[None] < frames[:, None])[..., None]
+        pooled = torch.cat([(h * mask).sum(1) / mask.sum(1), h.masked_fill(~mask, -1e4).amax(1)], -1)
+        return [heads[head.replace(".", "_")](pooled[i]) for i, (_, head, _) in enumerate(batch)]
+
+    params = [*encoder.parameters(), *heads.parameters()]
+    optimiser = torch.optim.AdamW(params, lr=args.lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
+    started = time.perf_counter()
+    for step in range(args.steps):
+        batch = rng.sample(train, 16)
+        targets = [labels[head].index(label) for _, head, label in batch]
+        loss = sum(nn.functional.cross_entropy(o[None], torch.tensor([t])) for o, t in zip(logits(batch), targets))
+        optimiser.zero_grad()
+        (loss / len(batch)).backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        optimiser.step()
+        schedule.step()
+        if step % 200 == 0:
+            print(f"step {step}: loss {loss.item() / len(batch):.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
+    encoder.eval()
+    right, seen = defaultdict(list), defaultdict(list)
+    with torch.no_grad():
+        for i in range(0, len(held_out), 32):
+            batch = held_out[i:i + 32]
+            for o, (_, head, label) in zip(logits(batch), batch):
+                task = head.split("|")[0]
+                right[task].append(labels[head][int(o.argmax())] == label)
+                seen[task].append((head, label))
+    print(f"{args.steps} steps in {time.perf_counter() - started:.0f} s, {len(train)} training clips")
+    for task in CLOSED:
+        if task in right:
+            majority = sum(max(Counter(l for h, l in seen[task] if h == head).values())
+                           for head in {h for h, _ in seen[task]}) / len(seen[task])
+            print(f"  {task:4} acc {np.mean(right[task]):.3f}  majority {majority:.3f}")
+
+
+if __name__ == "__main__":
+    main()
