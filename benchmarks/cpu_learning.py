@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """What a CPU recipe learns: train the tiny model with ``cpu_default()`` plus overrides, then
 evaluate it on the held-out text-instruction (``ta``) queries of the closed-set tasks and pitch, and
-print each task's accuracy beside its majority-class baseline (from results.json), the pitch MAE,
-and the training seconds. The quickstart's bars (issue #13): every closed-set task above its
+print each task's accuracy beside its majority-class baseline (from results.json) and how many
+answers were not a label of the set offered (``n_invalid``: e.g. another task's label), the pitch
+MAE, and the training seconds. The quickstart's bars (issue #13): every closed-set task above its
 majority baseline, speaker gender >= 0.85, pitch MAE <= 6 semitones.
 
     python benchmarks/cpu_learning.py --data runs/quickstart/minicorpus --name base
@@ -72,14 +73,16 @@ def main() -> None:
     row = {"name": args.name, "set": json.loads(args.set), "init": args.init, "steps": [s.steps for s in stages],
            "train_s": round(seconds)}
     for task in CLOSED:
-        row[task] = [round(values[task]["acc"]["value"], 3), round(majority[task]["acc"]["majority"], 3)]
+        acc = values[task]["acc"]
+        row[task] = [round(acc["value"], 3), round(majority[task]["acc"]["majority"], 3), acc["n_invalid"], acc["n"]]
     pitch = values["PP"]["mae"]
     row["PP"] = [pitch["value"], pitch["n_used"], pitch["n"]]
-    row["above_majority"] = sum(acc > base for acc, base in (row[t] for t in CLOSED))
+    row["above_majority"] = sum(row[t][0] > row[t][1] for t in CLOSED)
     print(f"{args.name}: steps {row['steps']} in {row['train_s']} s; above majority on {row['above_majority']}"
           f"/{len(CLOSED)}; SGC {row['SGC'][0]}; PP MAE {pitch['value']}")
     for task in CLOSED:
-        print(f"  {task:4} acc {row[task][0]:.3f}  majority {row[task][1]:.3f}")
+        print(f"  {task:4} acc {row[task][0]:.3f}  majority {row[task][1]:.3f}  "
+              f"not a label of the set offered {row[task][2]}/{row[task][3]}")
     args.log.parent.mkdir(parents=True, exist_ok=True)
     with open(args.log, "a") as f:
         f.write(json.dumps(row) + "\n")
