@@ -27,7 +27,7 @@ from llaso_core.loader import get_host
 from llaso_core.model.encoder import pad_features
 from llaso_plugins.encoders.tiny import TinyEncoder, TinyEncoderConfig
 
-CLOSED = ("SGC", "AC", "AR", "EIE", "ER", "SSD", "SV", "VSC", "IC", "ISC", "VC")
+from cpu_learning import CLOSED
 
 
 def clips(data: str, split: str, host) -> list[tuple[str, str, str]]:
