@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from collections import Counter, defaultdict
 
@@ -21,8 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from llaso_core.data.audio import load_audio
-from llaso_core.data.load import load_data
+from llaso_core.data.audio import AudioError, AudioPolicy, load_audio
+from llaso_core.data.load import DataError, load_data
 from llaso_core.loader import get_host
 from llaso_core.model.encoder import pad_features
 from llaso_plugins.encoders.tiny import TinyEncoder, TinyEncoderConfig
@@ -44,33 +45,35 @@ def clips(data: str, split: str, host) -> list[tuple[str, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="a mini-corpus folder (llaso data synth --out DIR)")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=2000, help="training steps of 16 clips (default 2000)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate, one-cycle (default 2e-3)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the batches")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
     host = get_host()
     train, held_out = clips(args.data, "train", host), clips(args.data, "eval", host)
+    if not train or not held_out:
+        sys.exit(f"encoder_probe: {args.data} has no closed-set ta clips in both splits ({', '.join(CLOSED)})")
     labels = defaultdict(set)
     for _, head, label in train + held_out:
         labels[head].add(label)
     labels = {head: sorted(names) for head, names in labels.items()}
+    index = {head: i for i, head in enumerate(labels)}
     encoder = TinyEncoder(TinyEncoderConfig())
-    heads = nn.ModuleDict({head.replace(".", "_"): nn.Linear(2 * encoder.output_dim, len(names))
-                           for head, names in labels.items()})
-    features = {}
+    heads = nn.ModuleList(nn.Linear(2 * encoder.output_dim, len(names)) for names in labels.values())
+    strict = AudioPolicy(on_problem="raise")  # every clip is read before training: a bad one stops it first
+    with torch.no_grad():
+        features = {path: encoder.featurizer([load_audio(path, strict).samples])[0][0]
+                    for path, _, _ in train + held_out}
 
     def logits(batch: list[tuple[str, str, str]]) -> list[torch.Tensor]:
-        for path, _, _ in batch:
-            if path not in features:
-                features[path] = encoder.featurizer([load_audio(path).samples])[0][0, :, :]
         x, lengths = pad_features([features[p] for p, _, _ in batch])
         h, frames = encoder(x, lengths)
         mask = (torch.arange(h.shape[1])[None] < frames[:, None])[..., None]
         pooled = torch.cat([(h * mask).sum(1) / mask.sum(1), h.masked_fill(~mask, -1e4).amax(1)], -1)
-        return [heads[head.replace(".", "_")](pooled[i]) for i, (_, head, _) in enumerate(batch)]
+        return [heads[index[head]](pooled[i]) for i, (_, head, _) in enumerate(batch)]
 
+    rng = random.Random(args.seed)
     params = [*encoder.parameters(), *heads.parameters()]
     optimiser = torch.optim.AdamW(params, lr=args.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
@@ -85,7 +88,8 @@ def main() -> None:
         optimiser.step()
         schedule.step()
         if step % 200 == 0:
-            print(f"step {step}: loss {loss.item() / len(batch):.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
+            seconds = time.perf_counter() - started
+            print(f"step {step}: loss {loss.item() / len(batch):.3f} ({seconds:.0f} s)", flush=True)
     encoder.eval()
     right, seen = defaultdict(list), defaultdict(list)
     with torch.no_grad():
@@ -104,4 +108,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (AudioError, DataError) as exc:  # a missing or corrupt clip, a folder that is not a corpus
+        sys.exit(f"encoder_probe: {exc}")

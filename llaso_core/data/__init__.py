@@ -1,1 +1,5 @@
 """Data: the unified sample record, LLaSO-layout ingestion, audio, corpus building, the mini-corpus."""
+
+#: samples per task of the default mini-corpus (``llaso data synth``, ``llaso train`` without data); here,
+#: not in :mod:`.synth`, so that reading it does not load the synthesis engine
+MINICORPUS_PER_TASK = 200

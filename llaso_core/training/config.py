@@ -14,7 +14,7 @@ from typing import Any, Literal
 import attrs
 import cattrs
 
-from llaso_core.data.synth.corpus import PER_TASK
+from llaso_core.data import MINICORPUS_PER_TASK
 from llaso_core.model.lslm import LSLMConfig
 
 Stage = Literal["align", "instruct"]
@@ -83,7 +83,7 @@ class TrainConfig:
     save_every: int = 500
     log_every: int = 10
     workers: int = 2
-    minicorpus_per_task: int = PER_TASK
+    minicorpus_per_task: int = MINICORPUS_PER_TASK
     save_init: bool = False  # also save the untrained model (<out>/init): a baseline for reports
 
     def stage(self, name: Stage) -> StageConfig:

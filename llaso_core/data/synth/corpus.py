@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import attrs
 
+from llaso_core.data import MINICORPUS_PER_TASK
 from llaso_core.data.sample import Sample
 from llaso_core.data.synth import voices
 from llaso_core.data.synth.render import Recipe, render_jobs
@@ -39,7 +40,6 @@ from llaso_core.specs import ModalitySpec, RecipeSpec, TaskSpec
 GENERATOR = "llaso_core.data.synth"
 VERSION = "1"  #: bump whenever the same (seed, per_task) would give different samples or audio
 EVAL_FRACTION = 0.2
-PER_TASK = 200  #: samples per task of the default mini-corpus (``llaso data synth``, ``llaso train`` without data)
 INSTRUCTION_GAP = 0.3  #: seconds of silence between a spoken instruction and the input clip
 INSTRUCTION_RATE, INSTRUCTION_PITCH = 190, 50  #: spoken instructions: a little brisk
 MARKER = ".llaso-synth"  #: marks a folder as written by this module (safe to clear)
@@ -325,7 +325,7 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def synthesize_corpus(out: Path, *, per_task: int = PER_TASK, seed: int = 0, workers: int = 2,
+def synthesize_corpus(out: Path, *, per_task: int = MINICORPUS_PER_TASK, seed: int = 0, workers: int = 2,
                       progress: Progress | None = None, tasks: Sequence[str] | None = None,
                       host: Any = None) -> dict[str, Any]:
     """Generate (or reuse) the synthetic corpus in ``out`` and return its manifest.
