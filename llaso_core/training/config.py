@@ -104,12 +104,14 @@ class TrainConfig:
         return cls.from_dict(json.loads(path.read_text()))
 
 
-#: The CPU preset's stage-1 tasks: each answer is one acoustic property (voice pitch, note pitch).
-LISTENING_TASKS = ("SGC", "PP")
+#: The CPU preset's stage-1 tasks: each answer is one acoustic property (voice pitch, note pitch,
+#: re-synthesis artefacts), which the encoder learns to carry under the frozen random LLM.
+LISTENING_TASKS = ("SGC", "PP", "SSD")
 #: The CPU preset's stage-2 mix: the listening tasks twice, and the closed-set tasks the search
 #: found slowest (AC, AR and EIE have several label sets) twice; the open-ended tasks (long answers
 #: a model trained from scratch in minutes cannot learn) a fifth; every other task once.
-CPU_TASK_WEIGHTS = {"SGC": 2.0, "PP": 2.0, "AC": 2.0, "AR": 2.0, "EIE": 2.0, "ISC": 2.0, "*open": 0.2}
+CPU_TASK_WEIGHTS = {"SGC": 2.0, "PP": 2.0, "SSD": 2.0, "AC": 2.0, "AR": 2.0, "EIE": 2.0, "ISC": 2.0,
+                    "*open": 0.2}
 
 
 def cpu_default(**overrides: Any) -> TrainConfig:

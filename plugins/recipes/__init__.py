@@ -22,7 +22,8 @@ ER    emotion prosody profile: rate, pitch, level, pitch-range swing, tremolo,  
 EIE   CREMA-D: a random emotion profile at 0 / 0.35 / 0.7 / 1 × its deviation      yes
       from neutral (unspecified/low/medium/high); MELD: a profile of that polarity
 SSD   real = clean espeak signal; fake = the same re-synthesised by Griffin-Lim     yes
-      from an 80-band mel spectrogram (real, fake)
+      from an 80-band mel spectrogram (real, fake); in pairs: each sentence and
+      voice once real, once fake
 SV    six distinct voices with own pitch/rate (joey … chandler)                     yes
 PSWL  word-by-word reading with spelling substitutions (accuracy), low quiet        yes
       words (stress) (per-word scores in the release format)

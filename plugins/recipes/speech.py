@@ -29,10 +29,13 @@ def question_answering(ctx: Context) -> Item:
 
 def synthetic_speech(ctx: Context) -> Item:
     """SSD: real = the clean espeak signal; fake = the same re-synthesised by Griffin-Lim from its
-    mel spectrogram."""
-    label = ctx.deal(ctx.label_set.labels)
-    sentence = text.SENTENCES.draw(ctx.rng, ctx.split)
-    voice, rate, pitch = content_voice(ctx.rng)
+    mel spectrogram. In contrast pairs: each sentence, voice, rate and pitch is spoken once real and
+    once fake, so only the re-synthesis tells the labels apart (drawn independently, a model learnt
+    which voices were "fake" in training instead of hearing the artefacts)."""
+    shared = ctx.shared_rng(2)
+    label = ctx.label_set.labels[ctx.index % 2]
+    sentence = text.SENTENCES.draw(shared, ctx.split)
+    voice, rate, pitch = content_voice(shared)
     fake = label == "fake"
     return spoken_sentence(label, voice, rate, pitch, sentence, {"griffin_lim": fake},
                            griffin_lim=fake, seed=ctx.rng.randrange(2 ** 31) if fake else 0)

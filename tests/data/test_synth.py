@@ -205,6 +205,27 @@ def test_velocity_sets_the_peak_level(built, samples):
             assert peak == pytest.approx(0.9 * int(s.target) / 127, abs=0.01)
 
 
+def test_ssd_comes_in_contrast_pairs(built, samples):
+    """Each SSD sentence and voice is spoken once real and once fake, so only the re-synthesis
+    separates the labels; the fake differs from its real twin in the waveform, not in the words."""
+    out, _, _ = built
+    pairs_seen = 0
+    for split in ("train", "eval"):
+        for modality in ("ta", "pa"):
+            stream = [s for s in samples[split] if s.task == "SSD" and s.modality == modality]
+            for real, fake in zip(stream[::2], stream[1::2]):
+                pairs_seen += 1
+                assert (real.target, fake.target) == ("real", "fake")
+                facts = ("text", "voice", "rate", "pitch")
+                assert [real.metadata[k] for k in facts] == [fake.metadata[k] for k in facts]
+                if modality == "ta":  # the clip is the input alone (pa starts with a spoken cue)
+                    a, b = _read(out, real), _read(out, fake)
+                    assert len(a) == len(b) and not np.allclose(a, b, atol=1e-3)
+            pairs = {(s.metadata["text"], str(s.metadata["voice"])) for s in stream}
+            assert len(pairs) == math.ceil(len(stream) / 2)  # different content from pair to pair
+    assert pairs_seen >= 3
+
+
 def test_sgc_female_voices_measure_higher_than_male(built, samples):
     out, _, _ = built
     f0 = defaultdict(list)

@@ -38,7 +38,7 @@ from llaso_core.query import AudioRef, assemble
 from llaso_core.specs import ModalitySpec, RecipeSpec, TaskSpec
 
 GENERATOR = "llaso_core.data.synth"
-VERSION = "1"  #: bump whenever the same (seed, per_task) would give different samples or audio
+VERSION = "2"  #: bump whenever the same (seed, per_task) would give different samples or audio
 EVAL_FRACTION = 0.2
 INSTRUCTION_GAP = 0.3  #: seconds of silence between a spoken instruction and the input clip
 INSTRUCTION_RATE, INSTRUCTION_PITCH = 190, 50  #: spoken instructions: a little brisk
@@ -177,7 +177,8 @@ def plan_task(task: TaskSpec, recipe: RecipeSpec, modalities: dict[str, Modality
                 number += 1
                 rng = random.Random(f"{seed}|{task.id}|{sample_id}")
                 ctx = Context(task, source, split, rng,
-                              lambda labels, _k=f"{source.stem}|{split}": dealer.deal(_k, labels))
+                              lambda labels, _k=f"{source.stem}|{split}": dealer.deal(_k, labels),
+                              index=i // len(sources), stream=f"{seed}|{task.id}|{source.stem}|{split}|{modality_id}")
                 try:
                     item = generate(ctx)
                 except Exception as exc:  # a plugin's generator: name it, not a traceback

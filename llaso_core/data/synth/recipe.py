@@ -2,7 +2,8 @@
 
 A plugin registers one :class:`~llaso_core.specs.RecipeSpec` per task whose ``factory`` names such
 a generator (``llaso_register_recipes``). The generator gets a :class:`Context` (the task, the
-source, the split, a seeded :class:`random.Random` and a balanced label dealer) and returns an
+source, the split, a seeded :class:`random.Random`, a balanced label dealer, and the sample's place in
+its stream for content shared by consecutive samples) and returns an
 :class:`Item`: the input (an audio recipe, see :mod:`llaso_core.data.synth.render`, and for a task
 with a text input also that text), the target, the item key that train/eval disjointness is
 checked on, and metadata. :mod:`.corpus` turns items into samples of each modality. The helpers
@@ -41,10 +42,18 @@ class Context:
     split: str
     rng: random.Random
     deal: Callable[[Sequence[str]], str]  #: balanced draw from labels (per task, source, split)
+    index: int = 0  #: the sample's number within its task, source, split and modality
+    stream: str = ""  #: the corpus seed, task, source, split and modality: what :meth:`shared_rng` is keyed by
 
     @property
     def label_set(self) -> LabelSet:
         return self.task.label_set(self.source.label_set)
+
+    def shared_rng(self, group: int) -> random.Random:
+        """A generator shared by ``group`` consecutive samples of the stream (``index // group``): what
+        is drawn from it they have in common. A contrast task draws its content here, so that only the
+        label tells the samples of a group apart (SSD: the same sentence and voice, real and fake)."""
+        return random.Random(f"{self.stream}|{self.index // group}")
 
 
 Generator = Callable[[Context], Item]
