@@ -32,8 +32,8 @@ def synthetic_speech(ctx: Context) -> Item:
     mel spectrogram. In contrast pairs: each sentence, voice, rate and pitch is spoken once real and
     once fake, so only the re-synthesis tells the labels apart (drawn independently, a model learnt
     which voices were "fake" in training instead of hearing the artefacts)."""
-    shared = ctx.shared_rng(2)
-    label = ctx.label_set.labels[ctx.index % 2]
+    labels = ctx.label_set.labels
+    shared, label = ctx.shared_rng(len(labels)), labels[ctx.index % len(labels)]
     sentence = text.SENTENCES.draw(shared, ctx.split)
     voice, rate, pitch = content_voice(shared)
     fake = label == "fake"

@@ -178,7 +178,8 @@ def plan_task(task: TaskSpec, recipe: RecipeSpec, modalities: dict[str, Modality
                 rng = random.Random(f"{seed}|{task.id}|{sample_id}")
                 ctx = Context(task, source, split, rng,
                               lambda labels, _k=f"{source.stem}|{split}": dealer.deal(_k, labels),
-                              index=i // len(sources), stream=f"{seed}|{task.id}|{source.stem}|{split}|{modality_id}")
+                              index=i // len(sources),
+                              stream=f"{seed}|{task.id}|{source.stem}|{split}|{modality_id}")
                 try:
                     item = generate(ctx)
                 except Exception as exc:  # a plugin's generator: name it, not a traceback
