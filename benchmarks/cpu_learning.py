@@ -26,6 +26,7 @@ from pathlib import Path
 import attrs
 import cattrs
 
+from llaso_core.data.load import DataError
 from llaso_core.model.lslm import LSLMConfig
 from llaso_core.training.config import TrainConfig, cpu_default
 from llaso_core.training.run import train
@@ -53,14 +54,18 @@ def configure(out: Path, data: str, changes: dict) -> TrainConfig:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="a mini-corpus folder (llaso data synth --out DIR)")
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--set", default="{}", help="JSON overrides of cpu_default()")
+    parser.add_argument("--name", required=True, help="the run's name: its folder under --out and its log line")
+    parser.add_argument("--set", default="{}", help="JSON overrides of cpu_default() (see above)")
     parser.add_argument("--init", help="start from this checkpoint (e.g. a run of a task subset: a curriculum)")
-    parser.add_argument("--out", type=Path, default=Path("runs/cpu_learning"))
-    parser.add_argument("--log", type=Path, default=Path("runs/cpu_learning/results.jsonl"))
+    parser.add_argument("--out", type=Path, default=Path("runs/cpu_learning"), help="parent folder of the runs")
+    parser.add_argument("--log", type=Path, default=Path("runs/cpu_learning/results.jsonl"),
+                        help="JSONL file each run's result line is appended to")
     args = parser.parse_args()
     out = args.out / args.name
-    config = configure(out, args.data, json.loads(args.set))
+    try:
+        config = configure(out, args.data, json.loads(args.set))
+    except (ValueError, TypeError, cattrs.BaseValidationError) as exc:  # bad JSON, unknown or mistyped fields
+        parser.error(f"--set {args.set}: {exc}")
     started = time.perf_counter()
     stages = train(config, announce=lambda m: None, init=args.init)
     seconds = time.perf_counter() - started
@@ -89,4 +94,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DataError as exc:  # a folder that is not a corpus, malformed records
+        sys.exit(f"cpu_learning: {exc}")

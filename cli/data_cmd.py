@@ -71,7 +71,8 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
 
 @app.command("synth")
 def synth_command(out: Path = typer.Option(..., "--out", "-o", help="Folder for the corpus."),
-                  per_task: int = typer.Option(MINICORPUS_PER_TASK, "--per-task", min=4, help="Samples per task (train + eval)."),
+                  per_task: int = typer.Option(MINICORPUS_PER_TASK, "--per-task", min=4,
+                                               help="Samples per task (train + eval)."),
                   seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same corpus)."),
                   workers: int = typer.Option(2, "--workers", min=1, help="Processes."),
                   tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'.")) -> None:

@@ -163,7 +163,8 @@ def _to_stderr(message: str) -> None:
 def load_data(data: str | os.PathLike[str] | None, *, split: str = "train", tasks: Iterable[str] = ("all",),
               modalities: Iterable[str] | None = None, host: Any = None,
               announce: Callable[[str], None] = _to_stderr,
-              seed: int = 0, minicorpus_per_task: int = MINICORPUS_PER_TASK, index_dir: str | os.PathLike[str] | None = None,
+              seed: int = 0, minicorpus_per_task: int = MINICORPUS_PER_TASK,
+              index_dir: str | os.PathLike[str] | None = None,
               on_error: OnError = "skip", skipped: list[SkippedRecord] | None = None,
               repaired: list[str] | None = None) -> SampleView:
     """The samples of ``split`` in ``data`` (see the module docstring) of ``tasks`` (ids or "all")
