@@ -10,7 +10,7 @@ majority baseline, speaker gender >= 0.85, pitch MAE <= 6 semitones.
     python benchmarks/cpu_learning.py --data DIR --name stack4 \\
         --set '{"model": {"frame_stack": 4}, "instruct": {"epochs": 100, "max_steps": 1500}}'
 
-``--set`` takes JSON: TrainConfig fields at the top level, ``align``/``instruct`` for stage fields
+``--set`` takes JSON: TrainConfig fields at the top level, ``listen``/``align``/``instruct`` for stage fields
 and ``model`` for LSLMConfig fields (dicts are merged). Lines are appended to ``--log`` (JSONL).
 """
 
@@ -40,7 +40,7 @@ def merged(base: dict, changes: dict) -> dict:
 
 def configure(out: Path, data: str, changes: dict) -> TrainConfig:
     changes = dict(changes)
-    stages = {name: changes.pop(name, {}) for name in ("align", "instruct")}
+    stages = {name: changes.pop(name, {}) for name in ("listen", "align", "instruct")}
     model = changes.pop("model", {})
     tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
     config = cpu_default(out=str(out), data=data, **tuples)

@@ -1,4 +1,4 @@
-"""``llaso train``: two-stage training over the registered tasks."""
+"""``llaso train``: staged training (listen, align, instruct) over the registered tasks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.table import Table
 
 from llaso_cli.output import console, err_console, existing_data, fail, writable_folder
 
-STAGES = {"align": ("align",), "instruct": ("instruct",), "both": ("align", "instruct")}
+STAGE_CHOICES = ("listen", "align", "instruct", "all")
 
 
 def train_command(
@@ -21,8 +21,9 @@ def train_command(
                                              "preset's (cpu: ta,at, which its tiny LLM can read; paper: ta,at,pa)."),
     task_weights: Optional[str] = typer.Option(None, "--task-weights", help="TASK=WEIGHT,...: each task's samples "
                                                "per epoch as a multiple of its own (others: 1; 0 leaves it out), "
-                                               "both stages; none: every task once. Default: the preset's."),
-    stage: str = typer.Option("both", "--stage", help="align (projector only), instruct, or both."),
+                                               "every stage; none: every task once. Default: the preset's."),
+    stage: str = typer.Option("all", "--stage", help="listen (the encoder under classifier heads), align, instruct, "
+                              "or all: the preset's stages (cpu: listen, align, instruct; paper: align, instruct)."),
     data: Optional[str] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files), or "
                                        "hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the offline mini-corpus."),
     out: Path = typer.Option(Path("runs/llaso"), "--out", "-o", help="Run folder (config, metrics, checkpoints)."),
@@ -53,14 +54,14 @@ def train_command(
                                                  "frames (see `llaso features cache`); clips not cached yet are "
                                                  "encoded once."),
 ) -> None:
-    """Train an LSLM in two stages (alignment, then instruction tuning). With no arguments: the tiny
-    models on the offline mini-corpus, both stages, on the CPU in a few minutes."""
+    """Train an LSLM in stages (listen, alignment, instruction tuning). With no arguments: the tiny
+    models on the offline mini-corpus, all three stages, on the CPU in a few minutes."""
     from llaso_core.registry import UnknownNameError
     from llaso_core.training.config import TrainConfig, cpu_default
     from llaso_core.training.run import DataError, train
 
-    if stage not in STAGES:
-        fail(f"unknown --stage {stage!r}; use align, instruct or both")
+    if stage not in STAGE_CHOICES:
+        fail(f"unknown --stage {stage!r}; use {', '.join(STAGE_CHOICES[:-1])} or all")
     preset = preset or ("cpu" if data is None else "paper")
     if preset not in ("cpu", "paper"):
         fail(f"unknown --preset {preset!r}; use cpu or paper")
@@ -86,23 +87,23 @@ def train_command(
         model = attrs.evolve(model, encoder_options={**model.encoder_options, "checkpoint": encoder_checkpoint})
     if llm_checkpoint:
         model = attrs.evolve(model, llm_options={**model.llm_options, "checkpoint": llm_checkpoint})
-    instruct, align = config.instruct, config.align
+    stages = {name: config.stage(name) for name in ("listen", "align", "instruct")}
     if tune_encoder is not None:
-        parts = tuple(p for p in instruct.trainable if p != "encoder") + (("encoder",) if tune_encoder else ())
-        instruct = attrs.evolve(instruct, trainable=parts)
+        kept = tuple(p for p in stages["instruct"].trainable if p != "encoder")
+        stages["instruct"] = attrs.evolve(stages["instruct"], trainable=kept + (("encoder",) if tune_encoder else ()))
     if max_steps:
-        instruct, align = attrs.evolve(instruct, max_steps=max_steps), attrs.evolve(align, max_steps=max_steps)
+        stages = {name: attrs.evolve(s, max_steps=max_steps) for name, s in stages.items()}
     if task_weights is not None:
         weights = parse_weights(task_weights)
-        instruct, align = attrs.evolve(instruct, task_weights=weights), attrs.evolve(align, task_weights=weights)
+        stages = {name: attrs.evolve(s, task_weights=weights) for name, s in stages.items()}
     overrides = {"micro_batch": micro_batch, "backend": backend, "seed": seed, "bad_records": bad_records,
-                 "long_audio": long_audio,
-                 "save_every": save_every,
+                 "long_audio": long_audio, "save_every": save_every,
                  "feature_cache": str(feature_cache) if feature_cache else None}
-    config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, align=align,
-                          instruct=instruct, tasks=tuple(tasks.split(",")),
+    config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, **stages,
+                          tasks=tuple(tasks.split(",")),
                           modalities=tuple(modalities.split(",")) if modalities else config.modalities,
-                          stages=STAGES[stage], **{k: v for k, v in overrides.items() if v is not None})
+                          stages=config.stages if stage == "all" else (stage,),
+                          **{k: v for k, v in overrides.items() if v is not None})
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=err_console) as bar:
         bars: dict[str, int] = {}

@@ -17,7 +17,8 @@ import cattrs
 from llaso_core.data import MINICORPUS_PER_TASK
 from llaso_core.model.lslm import LSLMConfig
 
-Stage = Literal["align", "instruct"]
+Stage = Literal["listen", "align", "instruct"]
+STAGE_ORDER: tuple[Stage, ...] = ("listen", "align", "instruct")
 
 
 @attrs.frozen
@@ -45,6 +46,11 @@ class StageConfig:
             raise ValueError("StageConfig: global_batch must be >= 1 and lr > 0")
 
 
+def listen_stage() -> StageConfig:
+    """The listen stage (``listen.py``): the encoder alone, under classifier heads; not in the paper's recipe."""
+    return StageConfig(lr=1e-3, global_batch=64, trainable=("encoder",))
+
+
 def paper_align() -> StageConfig:
     return StageConfig(lr=1e-3, global_batch=256, trainable=("projector",), tasks=("ASR",), warmup_ratio=0.0015)
 
@@ -63,8 +69,9 @@ class TrainConfig:
     long_audio: Literal["truncate", "skip"] = "truncate"  # clips over 30 s: cut (named), or their samples left out
     tasks: tuple[str, ...] = ("all",)
     modalities: tuple[str, ...] = ("ta", "at", "pa")
-    stages: tuple[Stage, ...] = ("align", "instruct")
+    stages: tuple[Stage, ...] = ("align", "instruct")  # in this order; "listen" (the encoder alone) goes first
     model: LSLMConfig = attrs.field(factory=LSLMConfig)
+    listen: StageConfig = attrs.field(factory=listen_stage)
     align: StageConfig = attrs.field(factory=paper_align)
     instruct: StageConfig = attrs.field(factory=paper_instruct)
     micro_batch: int = 8
@@ -86,8 +93,15 @@ class TrainConfig:
     minicorpus_per_task: int = MINICORPUS_PER_TASK
     save_init: bool = False  # also save the untrained model (<out>/init): a baseline for reports
 
+    def __attrs_post_init__(self) -> None:
+        if self.listen.trainable != ("encoder",):
+            raise ValueError(f"the listen stage trains the encoder only, not {list(self.listen.trainable)}")
+        unknown = [s for s in self.stages if s not in STAGE_ORDER]
+        if unknown or list(self.stages) != sorted(self.stages, key=STAGE_ORDER.index):
+            raise ValueError(f"stages {list(self.stages)}: use listen, align, instruct, in that order")
+
     def stage(self, name: Stage) -> StageConfig:
-        return self.align if name == "align" else self.instruct
+        return {"listen": self.listen, "align": self.align, "instruct": self.instruct}[name]
 
     def to_dict(self) -> dict[str, Any]:
         return cattrs.unstructure(self)
@@ -123,10 +137,12 @@ def cpu_default(**overrides: Any) -> TrainConfig:
     start to listen within minutes; started on two tasks it does, and keeps it (benchmarks/README.md,
     cpu_learning.py). Queries with text (``ta``, ``at``) only: the tiny LLM cannot read a spoken
     instruction. Each sample's mean token loss counts once, so labels weigh as much as transcripts."""
+    listen = StageConfig(lr=2e-3, global_batch=16, trainable=("encoder",), epochs=3, warmup_ratio=0.05)
     align = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "encoder"), tasks=LISTENING_TASKS,
                         epochs=10)
     instruct = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "llm", "encoder"), epochs=2.8,
                            warmup_ratio=0.03, task_weights=CPU_TASK_WEIGHTS)
-    return attrs.evolve(TrainConfig(align=align, instruct=instruct, micro_batch=16, precision="fp32",
-                                    spec_augment=False, save_init=True, workers=1, modalities=("ta", "at"),
+    return attrs.evolve(TrainConfig(stages=("listen", "align", "instruct"), listen=listen, align=align,
+                                    instruct=instruct, micro_batch=16, precision="fp32", spec_augment=False,
+                                    save_init=True, workers=1, modalities=("ta", "at"),
                                     loss_normalization="samples"), **overrides)

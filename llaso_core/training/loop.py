@@ -109,20 +109,26 @@ def set_trainable(model: LSLM, parts: tuple[str, ...], autocast: torch.dtype | N
 
 def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_name: str, out: Path, *,
                 progress: Progress | None = None, resume: bool = True, stop_after: int | None = None,
-                announce: Callable[[str], None] | None = None) -> StageResult:
+                announce: Callable[[str], None] | None = None, objective: nn.Module | None = None) -> StageResult:
     """Train ``model`` for one stage; the final checkpoint folder is ``out / "final"``. A stage
     folder with a checkpoint is resumed from it (``resume``); a complete one is only reloaded.
 
-    ``stop_after`` ends the run after that many steps as if interrupted (for resume tests)."""
+    ``objective`` replaces the model's token loss with another module's ``forward(batch) -> (loss
+    sum, samples)`` whose own parameters train too (the listen stage's heads, ``listen.py``); the
+    loss is then normalised per sample. ``stop_after`` ends the run after that many steps as if
+    interrupted (for resume tests)."""
     stage: StageConfig = config.stage(stage_name)  # type: ignore[arg-type]
     out.mkdir(parents=True, exist_ok=True)
     params = set_trainable(model, stage.trainable, autocast_dtype(config.precision, distributed.local_device()))
+    if objective is not None:
+        known = {id(p) for p in params}
+        params += [p for p in objective.parameters() if id(p) not in known]
     world = distributed.world_size()
     batches = GroupedBatches(dataset.lengths(),
                              micro_batch=min(config.micro_batch, stage.global_batch), global_batch=stage.global_batch,
                              seed=config.seed, rank=distributed.rank(), world=world)
     total = stage.max_steps or max(1, math.ceil(stage.epochs * batches.steps_per_epoch))
-    engine = make_engine(config, model, params, stage, total)
+    engine = make_engine(config, objective or model, params, stage, total)
     collator = dataset.collator(model.tokenizer.pad_token_id, augment=config.spec_augment, seed=config.seed,
                                 share_prefix=config.share_prefix)
     start_step, tally = 0, Tally()
@@ -138,7 +144,7 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
         _keep_metrics(log_path, start_step)
     started = time.perf_counter() - tally.elapsed_s
     spare: Batch | None = None  # a batch kept for zero-weight passes (see ``passes``)
-    per_sample = config.loss_normalization == "samples"
+    per_sample = config.loss_normalization == "samples" or objective is not None
     schedule = _Schedule(batches, start_step, total)
     # the loader draws its workers' seeds from its own generator, not the global RNG that the
     # checkpoint restores, so a resumed stage continues the global RNG stream exactly
@@ -242,7 +248,7 @@ def passes(loaded: list[Batch], scheduled: int, spare: Batch | None, world: int)
     return runs + [(spare, 0.0)] * (scheduled - len(loaded))
 
 
-def make_engine(config: TrainConfig, model: LSLM, params, stage: StageConfig, total: int):
+def make_engine(config: TrainConfig, model: nn.Module, params, stage: StageConfig, total: int):
     backend = config.backend
     if backend == "auto":
         backend = "deepspeed" if torch.cuda.is_available() and _has_deepspeed() else "torch"

@@ -1,4 +1,4 @@
-"""A whole run: data, model, both stages, summary. What ``llaso train`` calls."""
+"""A whole run: data, model, the stages (listen, align, instruct), summary. What ``llaso train`` calls."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from llaso_core.model.precision import DTYPES
 from llaso_core.training.config import TrainConfig
 from llaso_core.training.data import CachedFrames, DataError, DecodedClips, TrainingSet
 from llaso_core.training.engine import autocast_dtype
+from llaso_core.training.listen import ListeningHeads, listening
 from llaso_core.training.loop import Progress, StageResult, set_trainable, train_stage
 
 PROBLEM_LOG = "problems.jsonl"  # in the run folder: one line per sample left out for its audio
@@ -73,14 +74,24 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
             announce(f"stage {stage}: none of its tasks ({', '.join(config.stage(stage).tasks or ())}) is in "
                      f"this run; it trains on all the run's tasks")
             stage_samples = samples
+        objective = None
+        if stage == "listen":
+            plan = listening(stage_samples, host)
+            if not plan.targets:
+                announce("stage listen: no sample of a closed-set task with one clip; skipped")
+                continue
+            stage_samples, objective = plan.samples, ListeningHeads(model.encoder, plan)
         stage_samples = stage_samples.weighted(weights[stage], seed=config.seed)
         if not stage_samples:
             raise DataError(f"stage {stage}: every task of the stage has weight 0")
         # the stage's compute plan first: a feature cache fingerprints the frozen encoder as it will run
         set_trainable(model, config.stage(stage).trainable, autocast_dtype(config.precision, local_device()))
         dataset = make_dataset(config, model, stage_samples, problem_log, announce)
-        announce(f"stage {stage}: {len(stage_samples)} samples, trainable {', '.join(config.stage(stage).trainable)}")
-        results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress, announce=announce))
+        heads = f", {len(objective.heads)} label-set heads" if objective is not None else ""
+        announce(f"stage {stage}: {len(stage_samples)} samples, trainable "
+                 f"{', '.join(config.stage(stage).trainable)}{heads}")
+        results.append(train_stage(model, dataset, config, stage, out / stage, progress=progress, announce=announce,
+                                   objective=objective))
     if rank() == 0:
         write_summary(out / "summary.json", results)
     dropped = sum(r.dropped_samples for r in results)
@@ -140,9 +151,10 @@ def make_dataset(config: TrainConfig, model: LSLM, samples: SampleView, problem_
                            **common)
     from llaso_core.training.features import cache_for_model, sample_audio_paths
 
-    if any("encoder" in config.stage(s).trainable for s in config.stages):
-        raise DataError("a feature cache needs a frozen encoder; drop 'encoder' from the stages' trainable parts "
-                        "(--freeze-encoder)")
+    tuned = [s for s in config.stages if "encoder" in config.stage(s).trainable]
+    if tuned:
+        raise DataError(f"a feature cache needs a frozen encoder, but stage(s) {', '.join(tuned)} train it; run "
+                        "those without the cache (--freeze-encoder freezes it in the instruct stage)")
     cache = cache_for_model(config.feature_cache, model)
     report = cache.build(model.encoder, sample_audio_paths(samples, samples.root), encoder_id=config.model.encoder)
     announce(f"feature cache {cache.folder}: {report.clips} clips encoded now, {report.already} cached, "

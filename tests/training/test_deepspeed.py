@@ -342,3 +342,23 @@ def test_zero_run_matches_the_torch_backend(tones, tmp_path, zero_stage):
     assert a.keys() == b.keys()
     diffs = torch.cat([(b[name].float() - a[name].float()).abs().flatten() for name in a])
     assert diffs.max() < 1e-4 and diffs.mean() < 1e-6, (float(diffs.max()), float(diffs.mean()))
+
+
+def test_the_listen_stage_runs_under_zero2_like_the_torch_backend(tones, tmp_path):
+    """The listen stage hands DeepSpeed the encoder under its heads (not the LSLM): same first loss,
+    and the encoder it saves agrees with the torch back-end's (tolerance as above)."""
+    from safetensors.torch import load_file
+
+    from llaso_core.training.run import train
+
+    _, root = tones
+    base = tone_config(tmp_path / "x", root, stages=("listen",))
+    base = attrs.evolve(base, listen=attrs.evolve(base.listen, global_batch=8, epochs=2, lr=3e-3))
+    [ref] = train(attrs.evolve(base, out=str(tmp_path / "torch"), backend="torch"), announce=lambda m: None)
+    [ds] = train(attrs.evolve(base, out=str(tmp_path / "ds"), backend="deepspeed", zero_stage=2),
+                 announce=lambda m: None)
+    assert ds.steps == ref.steps == 12
+    assert ds.first_loss == pytest.approx(ref.first_loss, rel=1e-6)
+    a, b = (load_file(str(tmp_path / run / "listen" / "final" / "model.safetensors")) for run in ("torch", "ds"))
+    diffs = torch.cat([(b[name].float() - a[name].float()).abs().flatten() for name in a])
+    assert diffs.max() < 1e-4 and diffs.mean() < 1e-6, (float(diffs.max()), float(diffs.mean()))
