@@ -1,10 +1,11 @@
-"""The listen stage: the encoder learns to hear the closed-set answers before any LLM reads it.
+"""The listen stage: the encoder learns to hear the answers before any LLM reads it.
 
-A linear head per closed-set label set reads a clip's mean- and max-pooled encoder frames and is
-trained with cross-entropy on the sample's label; projector and LLM do not run. The heads are
-dropped after the stage (its checkpoints keep them, for resume): what stays is the encoder. A
-randomly initialised encoder learns in a few hundred such steps to carry answers that the LLM's
-token loss alone takes thousands of steps to reach it with (benchmarks/README.md, "The listen stage").
+A linear head per closed or numeric label set reads a clip's mean- and max-pooled encoder frames
+and is trained with cross-entropy on the sample's label (a number: the bin of its range it falls
+in); projector and LLM do not run. The heads are dropped after the stage (its checkpoints keep
+them, for resume): what stays is the encoder. A randomly initialised encoder learns in a few
+hundred such steps to carry answers that the LLM's token loss alone takes thousands of steps to
+reach it with (benchmarks/README.md, "The listen stage").
 """
 
 from __future__ import annotations
@@ -20,54 +21,65 @@ from llaso_core.data.load import SampleView
 from llaso_core.data.sample import Sample
 from llaso_core.model.batching import Batch
 from llaso_core.model.encoder import AudioEncoder
-from llaso_core.specs.task import LabelSet
+
+
+#: A numeric label set's range is cut into at most this many classes (one per integer when fewer).
+MAX_BINS = 128
 
 
 @attrs.frozen
 class Listening:
-    """The stage's samples, each one's (head, class), and each head's label set as ``(name, labels)``."""
+    """The stage's samples, each one's (head, class), and each head's name and number of classes."""
 
     samples: SampleView
     targets: dict[str, tuple[int, int]]
-    heads: tuple[tuple[str, tuple[str, ...]], ...]
+    heads: tuple[tuple[str, int], ...]
 
 
 def listening(samples: SampleView, host: Any) -> Listening:
-    """The samples a listening head can learn from: one clip, a closed-set label set, a target the
-    task's extractor reads as one of its labels; each clip once (its first such sample), so that
-    modalities sharing clips do not repeat them."""
+    """The samples a listening head can learn from: one clip, and a target the task's extractor
+    reads as one label of a closed set or one number of a numeric one; each clip once (its first
+    such sample), so that modalities sharing clips do not repeat them."""
     keep: list[int] = []
     targets: dict[str, tuple[int, int]] = {}
-    heads: dict[str, tuple[int, tuple[str, ...]]] = {}
+    heads: dict[str, tuple[int, int]] = {}
     clips: set[str] = set()
     for position, sample in zip(samples.positions.tolist(), samples):
-        answer = target_label(sample, host) if len(sample.audio) == 1 else None
+        answer = target_class(sample, host) if len(sample.audio) == 1 else None
         if answer is None or sample.audio[0].path in clips:
             continue
         clips.add(sample.audio[0].path)
-        label_set, label = answer
-        head, _ = heads.setdefault(f"{sample.task}/{label_set.name}", (len(heads), label_set.labels))
-        targets[sample.id] = (head, label_set.labels.index(label))
+        name, classes, value = answer
+        head, _ = heads.setdefault(name, (len(heads), classes))
+        targets[sample.id] = (head, value)
         keep.append(position)
-    named = tuple((name, labels) for name, (_, labels) in heads.items())
+    named = tuple((name, classes) for name, (_, classes) in heads.items())
     return Listening(SampleView(samples.source, np.asarray(keep, dtype=np.int64)), targets, named)
 
 
-def target_label(sample: Sample, host: Any) -> tuple[LabelSet, str] | None:
-    """The closed label set of a sample's source and the label its target names, read with the
-    task's extractor as predictions are ("Male." is ``male``); None for other kinds of answer, targets
-    naming no single label, unknown tasks, and extractors that fail."""
+def target_class(sample: Sample, host: Any) -> tuple[str, int, int] | None:
+    """(head name ``TASK/label-set``, its number of classes, the target's class). The target is
+    read with the task's extractor, as predictions are ("Male." is ``male``): a closed set's class
+    is the label's index, a numeric set's the bin of its range the number falls in. None for open
+    answers, targets naming no single label or number, unknown tasks, and extractors that fail."""
     try:
         task = host.tasks.get(sample.task)
         source = next((s for s in task.sources if s.stem == sample.source), None)
         label_set = task.label_set(source.label_set if source is not None else None)
-        if label_set.kind != "closed":
+        if label_set.kind == "open":
             return None
         extract = host.extractors.get(task.extractor_for(source) if source else task.extractor).load()
-        label = extract(sample.target, label_set)
+        value = extract(sample.target, label_set)
     except Exception:  # an unknown task or a broken extractor: the sample is not a listening one
         return None
-    return (label_set, label) if label in label_set.labels else None
+    name = f"{sample.task}/{label_set.name}"
+    if label_set.kind == "closed":
+        return (name, len(label_set.labels), label_set.labels.index(value)) if value in label_set.labels else None
+    low, high = label_set.value_range  # type: ignore[misc]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        return None
+    bins = min(MAX_BINS, int(high - low) + 1)
+    return name, bins, round((value - low) / (high - low) * (bins - 1))
 
 
 class ListeningHeads(nn.Module):
@@ -77,7 +89,7 @@ class ListeningHeads(nn.Module):
     def __init__(self, encoder: AudioEncoder, plan: Listening) -> None:
         super().__init__()
         self.encoder = encoder
-        self.heads = nn.ModuleList(nn.Linear(2 * encoder.output_dim, len(labels)) for _, labels in plan.heads)
+        self.heads = nn.ModuleList(nn.Linear(2 * encoder.output_dim, classes) for _, classes in plan.heads)
         self.targets = plan.targets
 
     def forward(self, batch: Batch, per_sample: bool = True) -> tuple[torch.Tensor, int]:

@@ -78,7 +78,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         if stage == "listen":
             plan = listening(stage_samples, host)
             if not plan.targets:
-                announce("stage listen: no sample of a closed-set task with one clip; skipped")
+                announce("stage listen: no sample with one clip and a closed-set or numeric answer; skipped")
                 continue
             stage_samples, objective = plan.samples, ListeningHeads(model.encoder, plan)
         stage_samples = stage_samples.weighted(weights[stage], seed=config.seed)

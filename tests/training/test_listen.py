@@ -28,24 +28,28 @@ def sample(id, task, source, target, clips=("a.wav",), modality="ta"):
     return Sample(id=id, task=task, source=source, query=Query(modality, segments), target=target)
 
 
-def test_listening_takes_each_clip_once_with_the_label_its_target_names(tmp_path):
+def test_listening_takes_each_clip_once_with_the_class_its_target_names(tmp_path):
     samples = [
         sample("g1", "SGC", "vctk_gender_classification", "The speaker is female."),
         sample("g1-at", "SGC", "vctk_gender_classification", "female", modality="at"),  # same clip again
         sample("g2", "SGC", "vctk_gender_classification", "Male", clips=("b.wav",)),
         sample("g3", "SGC", "vctk_gender_classification", "male or female", clips=("c.wav",)),  # no single label
         sample("asr", "ASR", "librispeech", "hello world", clips=("d.wav",)),  # open-ended
-        sample("pitch", "PP", "nsynth_pitch", "60", clips=("e.wav",)),  # numeric
+        sample("pitch", "PP", "NSynth_pitch_recognition", "60", clips=("e.wav",)),  # numeric, 0-127
+        sample("high", "PP", "NSynth_pitch_recognition", "200", clips=("i.wav",)),  # outside the range
         sample("two", "SGC", "vctk_gender_classification", "male", clips=("f.wav", "g.wav")),  # two clips
         sample("vc", "VC", "velocity_classification", "Velocity 75.", clips=("h.wav",)),
+        sample("age", "AR", "vocalsound_age_prediction", "The speaker is 49.", clips=("j.wav",)),  # numeric, 18-80
     ]
-    plan = listening(SampleView(SampleList(samples, tmp_path), np.arange(len(samples))), get_host())
-    assert [s.id for s in plan.samples] == ["g1", "g2", "vc"]
-    genders = dict(plan.heads)["SGC/default"]
-    vocal = dict(plan.heads)["VC/default"]
-    assert plan.targets == {"g1": (0, genders.index("female")), "g2": (0, genders.index("male")),
-                            "vc": (1, vocal.index("75"))}
-    assert listening(SampleView(SampleList(samples[4:6], tmp_path), np.arange(2)), get_host()).targets == {}
+    host = get_host()
+    plan = listening(SampleView(SampleList(samples, tmp_path), np.arange(len(samples))), host)
+    assert [s.id for s in plan.samples] == ["g1", "g2", "pitch", "vc", "age"]
+    genders, velocities = (host.tasks.get(t).label_set().labels for t in ("SGC", "VC"))
+    assert plan.heads == (("SGC/default", 2), ("PP/default", 128), ("VC/default", len(velocities)),
+                          ("AR/fine", 63))
+    assert plan.targets == {"g1": (0, genders.index("female")), "g2": (0, genders.index("male")), "pitch": (1, 60),
+                            "vc": (2, velocities.index("75")), "age": (3, 49 - 18)}
+    assert listening(SampleView(SampleList(samples[4:5], tmp_path), np.arange(1)), host).targets == {}
 
 
 def listen_config(out, data, **overrides):
@@ -120,7 +124,7 @@ def test_a_run_without_closed_set_answers_skips_the_listen_stage(tmp_path):
     config = attrs.evolve(config, instruct=attrs.evolve(config.instruct, max_steps=1, task_weights={}))
     said = []
     results = train(config, announce=said.append)
-    assert "stage listen: no sample of a closed-set task with one clip; skipped" in said
+    assert "stage listen: no sample with one clip and a closed-set or numeric answer; skipped" in said
     assert [r.stage for r in results] == ["instruct"]
 
 
