@@ -12,7 +12,7 @@ from rich.table import Table
 
 from llaso_cli.output import console, err_console, existing_data, fail, writable_folder
 
-STAGE_CHOICES = ("listen", "align", "instruct", "all")
+STAGE_NAMES = ("listen", "align", "instruct")
 
 
 def train_command(
@@ -22,8 +22,9 @@ def train_command(
     task_weights: Optional[str] = typer.Option(None, "--task-weights", help="TASK=WEIGHT,...: each task's samples "
                                                "per epoch as a multiple of its own (others: 1; 0 leaves it out), "
                                                "every stage; none: every task once. Default: the preset's."),
-    stage: str = typer.Option("all", "--stage", help="listen (the encoder under classifier heads), align, instruct, "
-                              "or all: the preset's stages (cpu: listen, align, instruct; paper: align, instruct)."),
+    stage: str = typer.Option("all", "--stage", help="The stages to run, comma-separated in this order: listen (the "
+                              "encoder alone under classifier heads), align, instruct; or all: the preset's "
+                              "(align, instruct)."),
     data: Optional[str] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files), or "
                                        "hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the offline mini-corpus."),
     out: Path = typer.Option(Path("runs/llaso"), "--out", "-o", help="Run folder (config, metrics, checkpoints)."),
@@ -54,14 +55,17 @@ def train_command(
                                                  "frames (see `llaso features cache`); clips not cached yet are "
                                                  "encoded once."),
 ) -> None:
-    """Train an LSLM in stages (listen, alignment, instruction tuning). With no arguments: the tiny
-    models on the offline mini-corpus, all three stages, on the CPU in a few minutes."""
+    """Train an LSLM in stages (alignment, then instruction tuning; an optional listen stage first). With
+    no arguments: the tiny models on the offline mini-corpus, both stages, on the CPU in a few minutes."""
     from llaso_core.registry import UnknownNameError
     from llaso_core.training.config import TrainConfig, cpu_default
     from llaso_core.training.run import DataError, train
 
-    if stage not in STAGE_CHOICES:
-        fail(f"unknown --stage {stage!r}; use {', '.join(STAGE_CHOICES[:-1])} or all")
+    chosen = None if stage == "all" else tuple(stage.split(","))
+    in_order = chosen is None or (set(chosen) <= set(STAGE_NAMES)
+                                  and list(chosen) == sorted(set(chosen), key=STAGE_NAMES.index))
+    if not in_order:
+        fail(f"unknown --stage {stage!r}; use listen, align, instruct (comma-separated, in that order) or all")
     preset = preset or ("cpu" if data is None else "paper")
     if preset not in ("cpu", "paper"):
         fail(f"unknown --preset {preset!r}; use cpu or paper")
@@ -102,7 +106,7 @@ def train_command(
     config = attrs.evolve(config, out=str(out), data=str(data) if data else None, model=model, **stages,
                           tasks=tuple(tasks.split(",")),
                           modalities=tuple(modalities.split(",")) if modalities else config.modalities,
-                          stages=config.stages if stage == "all" else (stage,),
+                          stages=chosen or config.stages,
                           **{k: v for k, v in overrides.items() if v is not None})
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=err_console) as bar:

@@ -108,7 +108,7 @@ def test_a_third_party_task_goes_from_declaration_to_scores(example_site, sre_co
     assert "slow, normal, fast" in ok(llaso(example_site, "tasks", "show", "SRE")).stdout
     train = tmp_path / "train"
     ok(llaso(example_site, "train", "--preset", "cpu", "--data", str(sre_corpus), "--tasks", "SRE",
-             "--modalities", "ta,pa", "--out", str(train), "--max-steps", "1"))
+             "--modalities", "ta,pa", "--out", str(train), "--max-steps", "1", "--stage", "listen,align,instruct"))
     assert [s["stage"] for s in json.loads((train / "summary.json").read_text())] == ["listen", "align", "instruct"]
     evaluated, exported = tmp_path / "eval", tmp_path / "release"
     ok(llaso(example_site, "eval", "--model", str(train / "instruct" / "final"), "--data", str(sre_corpus),

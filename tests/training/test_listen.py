@@ -133,11 +133,10 @@ def test_the_listen_stage_trains_the_encoder_only_and_stages_keep_their_order():
         TrainConfig(listen=StageConfig(lr=1e-3, global_batch=8, trainable=("encoder", "projector")))
     with pytest.raises(ValueError, match="use listen, align, instruct, in that order"):
         TrainConfig(stages=("align", "listen"))
-    assert cpu_default().stages == ("listen", "align", "instruct")
-    assert TrainConfig().stages == ("align", "instruct")  # the paper's recipe has no listen stage
+    assert cpu_default().stages == TrainConfig().stages == ("align", "instruct")  # listen: on request
 
 
-def test_llaso_train_runs_one_stage_or_all_of_the_presets(tones, tmp_path):
+def test_llaso_train_runs_the_stages_named_in_order(tones, tmp_path):
     from llaso_cli.app import app
 
     _, data = tones
@@ -146,9 +145,12 @@ def test_llaso_train_runs_one_stage_or_all_of_the_presets(tones, tmp_path):
     only = CliRunner().invoke(app, [*args, "--stage", "listen", "--out", str(tmp_path / "one")])
     assert only.exit_code == 0, only.output
     assert [r["stage"] for r in json.loads((tmp_path / "one" / "summary.json").read_text())] == ["listen"]
-    every = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "all")])
+    every = CliRunner().invoke(app, [*args, "--stage", "listen,align,instruct", "--out", str(tmp_path / "all")])
     assert every.exit_code == 0, every.output
     summary = json.loads((tmp_path / "all" / "summary.json").read_text())
     assert [(r["stage"], r["steps"]) for r in summary] == [("listen", 2), ("align", 2), ("instruct", 2)]
-    wrong = CliRunner().invoke(app, [*args, "--stage", "both", "--out", str(tmp_path / "x")])
-    assert wrong.exit_code == 2 and "unknown --stage 'both'; use listen, align, instruct or all" in wrong.output
+    for wrong in ("both", "align,listen", "listen,listen"):
+        refused = CliRunner().invoke(app, [*args, "--stage", wrong, "--out", str(tmp_path / "x")])
+        assert refused.exit_code == 2, wrong
+        assert f"unknown --stage '{wrong}'; use listen, align, instruct (comma-separated, in that order)" in \
+            refused.output
