@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU measurements of the training (>= 6x / 4x, MFU) and evaluation (>= 8x) throughput targets,
-# at LLaSO-Base shapes, in one prepared run (about 8 minutes on an H200).
+# at LLaSO-Base shapes, in one prepared run (about 8 minutes on an H200), and the multi-rank paths.
 #
 #   benchmarks/gpu_evidence.sh --fetch-wheels   # here: wheels the GPU image lacks, into .whl/ (git-ignored)
 #   benchmarks/gpu_evidence.sh                  # on the GPU machine (carry .whl/ there); writes $OUT or runs/gpu_evidence
@@ -84,4 +84,10 @@ step eval_2rank 300 bash -c "LLASO_SHARE_GPU=$share $PY -m torch.distributed.run
 step features_2rank 300 bash -c "LLASO_SHARE_GPU=$share $PY -m torch.distributed.run --standalone \
 --nproc_per_node 2 -m llaso_cli features cache --model $OUT/tiny_ckpt --data $OUT/tones --split train \
 --out $OUT/features_2rank && ls $OUT/features_2rank/*/shard-r0-* $OUT/features_2rank/*/shard-r1-*"
+# the three stages under two ranks (DDP): the listen stage's heads wrap the encoder, whose unused
+# heads (none here: one task) DDP must tolerate; every stage saves its final model
+step train_2rank 300 bash -c "LLASO_SHARE_GPU=$share $PY -m torch.distributed.run --standalone --nproc_per_node 2 \
+-m llaso_cli train --preset cpu --backend torch --data $OUT/tones --tasks SGC --modalities ta \
+--stage listen,align,instruct --max-steps 2 --micro-batch 2 --out $OUT/train_2rank \
+&& ls $OUT/train_2rank/listen/final $OUT/train_2rank/align/final $OUT/train_2rank/instruct/final"
 exit $status

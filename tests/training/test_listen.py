@@ -154,3 +154,23 @@ def test_llaso_train_runs_the_stages_named_in_order(tones, tmp_path):
         assert refused.exit_code == 2, wrong
         assert f"unknown --stage '{wrong}'; use listen, align, instruct (comma-separated, in that order)" in \
             refused.output
+
+
+def test_the_listen_stage_runs_under_two_ranks(tones, tmp_path):
+    """torchrun with two processes (DDP on gloo): the heads wrap the encoder, both ranks step together."""
+    import os
+    import subprocess
+    import sys
+
+    _, data = tones
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "llaso_cli", "train", "--preset", "cpu", "--backend", "torch", "--data", str(data),
+                           "--tasks", "SGC", "--modalities", "ta", "--stage", "listen", "--max-steps", "2",
+                           "--micro-batch", "4", "--out", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [summary] = json.loads((out / "summary.json").read_text())
+    assert summary["stage"] == "listen" and summary["steps"] == 2 and summary["samples"] == 2 * 16
+    before, after = (load_file(str(out / f / "model.safetensors")) for f in ("init", "listen/final"))
+    assert {name.split(".")[0] for name in before if not torch.equal(before[name], after[name])} == {"encoder"}
