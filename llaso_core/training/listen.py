@@ -23,7 +23,7 @@ from llaso_core.model.batching import Batch
 from llaso_core.model.encoder import AudioEncoder
 
 
-#: A numeric label set's range is cut into at most this many classes (one per integer when fewer).
+#: A numeric label set's range is cut into at most this many classes (one per integer when fewer, at least 2).
 MAX_BINS = 128
 
 
@@ -78,7 +78,7 @@ def target_class(sample: Sample, host: Any) -> tuple[str, int, int] | None:
     low, high = label_set.value_range  # type: ignore[misc]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         return None
-    bins = min(MAX_BINS, int(high - low) + 1)
+    bins = max(2, min(MAX_BINS, int(high - low) + 1))
     return name, bins, round((value - low) / (high - low) * (bins - 1))
 
 
