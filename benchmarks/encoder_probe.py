@@ -26,6 +26,7 @@ from llaso_core.data.audio import AudioError, AudioPolicy, load_audio
 from llaso_core.data.load import DataError, load_data
 from llaso_core.loader import get_host
 from llaso_core.model.encoder import pad_features
+from llaso_core.training.listen import pooled
 from llaso_plugins.encoders.tiny import TinyEncoder, TinyEncoderConfig
 
 from cpu_learning import CLOSED
@@ -68,10 +69,8 @@ def main() -> None:
 
     def logits(batch: list[tuple[str, str, str]]) -> list[torch.Tensor]:
         x, lengths = pad_features([features[p] for p, _, _ in batch])
-        h, frames = encoder(x, lengths)
-        mask = (torch.arange(h.shape[1])[None] < frames[:, None])[..., None]
-        pooled = torch.cat([(h * mask).sum(1) / mask.sum(1), h.masked_fill(~mask, -1e4).amax(1)], -1)
-        return [heads[index[head]](pooled[i]) for i, (_, head, _) in enumerate(batch)]
+        clips = pooled(*encoder(x, lengths))
+        return [heads[index[head]](clips[i]) for i, (_, head, _) in enumerate(batch)]
 
     rng = random.Random(args.seed)
     params = [*encoder.parameters(), *heads.parameters()]

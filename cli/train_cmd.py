@@ -12,8 +12,6 @@ from rich.table import Table
 
 from llaso_cli.output import console, err_console, existing_data, fail, writable_folder
 
-STAGE_NAMES = ("listen", "align", "instruct")
-
 
 def train_command(
     tasks: str = typer.Option("all", "--tasks", help="Comma-separated task ids, or 'all'."),
@@ -58,12 +56,12 @@ def train_command(
     """Train an LSLM in stages (alignment, then instruction tuning; an optional listen stage first). With
     no arguments: the tiny models on the offline mini-corpus, both stages, on the CPU in a few minutes."""
     from llaso_core.registry import UnknownNameError
-    from llaso_core.training.config import TrainConfig, cpu_default
+    from llaso_core.training.config import STAGE_ORDER, TrainConfig, cpu_default
     from llaso_core.training.run import DataError, train
 
     chosen = None if stage == "all" else tuple(stage.split(","))
-    in_order = chosen is None or (set(chosen) <= set(STAGE_NAMES)
-                                  and list(chosen) == sorted(set(chosen), key=STAGE_NAMES.index))
+    in_order = chosen is None or (set(chosen) <= set(STAGE_ORDER)
+                                  and list(chosen) == sorted(set(chosen), key=STAGE_ORDER.index))
     if not in_order:
         fail(f"unknown --stage {stage!r}; use listen, align, instruct (comma-separated, in that order) or all")
     preset = preset or ("cpu" if data is None else "paper")
@@ -91,7 +89,7 @@ def train_command(
         model = attrs.evolve(model, encoder_options={**model.encoder_options, "checkpoint": encoder_checkpoint})
     if llm_checkpoint:
         model = attrs.evolve(model, llm_options={**model.llm_options, "checkpoint": llm_checkpoint})
-    stages = {name: config.stage(name) for name in ("listen", "align", "instruct")}
+    stages = {name: config.stage(name) for name in STAGE_ORDER}
     if tune_encoder is not None:
         kept = tuple(p for p in stages["instruct"].trainable if p != "encoder")
         stages["instruct"] = attrs.evolve(stages["instruct"], trainable=kept + (("encoder",) if tune_encoder else ()))

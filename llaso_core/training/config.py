@@ -143,7 +143,6 @@ def cpu_default(**overrides: Any) -> TrainConfig:
                         epochs=10)
     instruct = StageConfig(lr=2e-3, global_batch=16, trainable=("projector", "llm", "encoder"), epochs=2.8,
                            warmup_ratio=0.03, task_weights=CPU_TASK_WEIGHTS)
-    return attrs.evolve(TrainConfig(listen=listen, align=align,
-                                    instruct=instruct, micro_batch=16, precision="fp32", spec_augment=False,
-                                    save_init=True, workers=1, modalities=("ta", "at"),
+    return attrs.evolve(TrainConfig(listen=listen, align=align, instruct=instruct, micro_batch=16, precision="fp32",
+                                    spec_augment=False, save_init=True, workers=1, modalities=("ta", "at"),
                                     loss_normalization="samples"), **overrides)

@@ -82,6 +82,13 @@ def target_class(sample: Sample, host: Any) -> tuple[str, int, int] | None:
     return name, bins, round((value - low) / (high - low) * (bins - 1))
 
 
+def pooled(frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each clip's mean and max over its valid frames, ``[batch, 2 * dim]``."""
+    valid = (torch.arange(frames.shape[1], device=frames.device)[None] < lengths[:, None])[..., None]
+    mean = (frames * valid).sum(1) / valid.sum(1).clamp(min=1)
+    return torch.cat([mean, frames.masked_fill(~valid, torch.finfo(frames.dtype).min).amax(1)], -1)
+
+
 class ListeningHeads(nn.Module):
     """The encoder under one linear head per label set; ``forward`` has the LSLM's signature, so the
     training loop and its engines run the stage like any other."""
@@ -95,14 +102,12 @@ class ListeningHeads(nn.Module):
     def forward(self, batch: Batch, per_sample: bool = True) -> tuple[torch.Tensor, int]:
         """(summed cross-entropy over the batch's samples, number of samples): one clip per sample."""
         frames, lengths = self.encoder(batch.audio_features, batch.audio_lengths)
-        valid = (torch.arange(frames.shape[1], device=frames.device)[None] < lengths[:, None])[..., None]
-        mean = (frames * valid).sum(1) / valid.sum(1).clamp(min=1)
-        pooled = torch.cat([mean, frames.masked_fill(~valid, torch.finfo(frames.dtype).min).amax(1)], -1)
+        clips = pooled(frames, lengths)
         head, label = (torch.tensor(column, device=frames.device)
                        for column in zip(*(self.targets[i] for i in batch.sample_ids)))
         loss = frames.new_zeros((), dtype=torch.float32)
         for h in head.unique().tolist():
             rows = head == h
-            loss = loss + nn.functional.cross_entropy(self.heads[h](pooled[rows]).float(), label[rows],
+            loss = loss + nn.functional.cross_entropy(self.heads[h](clips[rows]).float(), label[rows],
                                                       reduction="sum")
         return loss, len(batch.sample_ids)

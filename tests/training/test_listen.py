@@ -18,7 +18,7 @@ from llaso_core.model.lslm import LSLM
 from llaso_core.query import AudioRef, AudioSegment, Query, TextSegment
 from llaso_core.training.config import StageConfig, TrainConfig, cpu_default
 from llaso_core.training.data import Collator, TrainingSet
-from llaso_core.training.listen import ListeningHeads, listening
+from llaso_core.training.listen import ListeningHeads, listening, pooled
 from llaso_core.training.run import train
 from tests.training.conftest import tone_corpus
 
@@ -73,10 +73,7 @@ def held_out_accuracy(run: Path, data: Path) -> float:
                           frame_stack=model.projector.stack, audio_token_id=model.audio_token_id, max_length=512)
     batch = Collator(model.encoder.featurizer, model.tokenizer.pad_token_id)([dataset[i] for i in range(len(dataset))])
     with torch.no_grad():
-        frames, lengths = model.encoder(batch.audio_features, batch.audio_lengths)
-        valid = (torch.arange(frames.shape[1])[None] < lengths[:, None])[..., None]
-        pooled = torch.cat([(frames * valid).sum(1) / valid.sum(1), frames.masked_fill(~valid, -1e4).amax(1)], -1)
-        guesses = heads.heads[0](pooled).argmax(-1).tolist()
+        guesses = heads.heads[0](pooled(*model.encoder(batch.audio_features, batch.audio_lengths))).argmax(-1).tolist()
     return float(np.mean([g == plan.targets[i][1] for g, i in zip(guesses, batch.sample_ids)]))
 
 
