@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from llaso_core.data.build.adapter import AdapterContext
-from llaso_core.data.build.items import RawItem, Skipped, Target, map_audio, require_dir
+from llaso_core.data.build.items import Note, RawItem, Skipped, Target, map_audio, require_dir
 from llaso_core.data.release import load_release, resolve
 
 
@@ -31,13 +31,16 @@ def group_of(sample: Any) -> str:
     return f"id:{sample.id}"
 
 
-def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]:
+def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped | Note]:
     root = require_dir(ctx.path, ctx.adapter.id)
     exclude = ctx.option("exclude", ())
     result = load_release(root, host=ctx.host, on_error="skip", tasks=sorted(ctx.tasks),
                           exclude=[exclude] if isinstance(exclude, str) else exclude)
     for skipped in result.skipped:
         yield Skipped("malformed_record", f"{skipped.path}:{skipped.index}", skipped.reason)
+    for repaired in result.repaired:  # "<file>: read after repair (...)"
+        where, _, detail = repaired.partition(": ")
+        yield Note(where, detail)
     for path in result.unknown:
         yield Skipped("unknown_file", str(path), "no task declares this file's stem")
     resplit = bool(ctx.option("resplit", False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -209,6 +210,19 @@ def test_release_input_passes_through_or_resplits(release_layout, corpora, tts_c
     assert manifest["groups"]["overlap"] == 0
     again = list(read_samples(tmp_path / "resplit" / "train.jsonl"))
     assert again and all((tmp_path / "resplit" / a.path).is_file() for s in again for a in s.audio)
+
+
+def test_release_input_notes_repaired_files(release_layout, corpora, tts_cache, tmp_path):
+    """A release file read only after repair (BOM, CRLF) is built from and named in the manifest."""
+    root = tmp_path / "release"
+    shutil.copytree(release_layout[0], root)
+    path = next(p for p in sorted(root.rglob("*.json")) if "gender" in p.name)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    inputs = [{"adapter": "llaso-release", "path": str(root), "tasks": ["SGC"]}]
+    manifest = build_corpus(spec_of(corpora, tts_cache, inputs), tmp_path / "out")
+    (note,) = manifest["notes"]
+    assert note["where"] == str(path) and note["detail"].startswith("read after repair (")
+    assert manifest["counts"]["samples"] == len([s for s in load_release(release_layout[0]) if s.task == "SGC"])
 
 
 def test_spec_files_and_errors(corpora, tmp_path):

@@ -12,8 +12,8 @@ adapter is given and :mod:`.items` for what it yields.
 
 from .adapter import AdapterContext
 from .builder import build_corpus, get_adapter
-from .items import BuildError, Prompt, RawItem, Skipped, Target
+from .items import BuildError, Note, Prompt, RawItem, Skipped, Target
 from .spec import AudioOptions, BuildSpec, InputSpec, TTSOptions
 
 __all__ = ["AdapterContext", "AudioOptions", "BuildError", "BuildSpec", "InputSpec",
-           "Prompt", "RawItem", "Skipped", "TTSOptions", "Target", "build_corpus", "get_adapter"]
+           "Note", "Prompt", "RawItem", "Skipped", "TTSOptions", "Target", "build_corpus", "get_adapter"]

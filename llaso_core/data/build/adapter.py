@@ -1,6 +1,6 @@
 """What a raw-corpus adapter works with. A plugin registers an
 :class:`~llaso_core.specs.AdapterSpec` per corpus layout (``llaso_register_adapters``) whose
-``factory`` names ``iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped]``
+``factory`` names ``iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped | Note]``
 (:mod:`.items`); the builder calls it once per input of a build spec.
 """
 

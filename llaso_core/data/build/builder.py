@@ -51,7 +51,7 @@ from llaso_core.registry import UnknownNameError
 from llaso_core.specs import AdapterSpec
 
 from .adapter import AdapterContext, ItemIterator
-from .items import BuildError, RawItem, Skipped, Target, is_english, map_audio, safe_name, stable_choice, stable_unit
+from .items import BuildError, Note, RawItem, Skipped, Target, is_english, map_audio, safe_name, stable_choice, stable_unit
 from .spec import MODALITIES, BuildSpec, InputSpec
 from .speech import Speaker, SpeechError
 
@@ -97,6 +97,7 @@ class _Build:
     entries: list[_Entry] = attrs.Factory(list)
     skipped: Counter = attrs.Factory(Counter)
     skipped_listed: list[dict[str, str]] = attrs.Factory(list)
+    notes: list[dict[str, str]] = attrs.Factory(list)
     report: AudioReport | None = None
     speaker: Speaker | None = None
     _checked: dict[tuple[str, str], Any] = attrs.Factory(dict)
@@ -211,6 +212,9 @@ def _collect(build: _Build) -> None:
             for found in source.iter_items(source.ctx):
                 if isinstance(found, Skipped):
                     build.skip(found.reason, found.where, found.detail)
+                    continue
+                if isinstance(found, Note):
+                    build.notes.append(found.to_dict())
                     continue
                 source.read += 1
                 _add_item(build, source, found)
@@ -639,6 +643,7 @@ def _manifest(build: _Build, samples: list[Sample], built: list[_Entry], files: 
         "groups": {"train": len(groups["train"]), "eval": len(groups["eval"]), "overlap": 0},
         "skipped": dict(sorted(build.skipped.items())),
         "skipped_listed": build.skipped_listed,
+        "notes": build.notes,
         "audio": {k: v for k, v in audio.items() if k != "problems"},
         "audio_problems": audio["problems"],
         "tts": None if build.speaker is None else {

@@ -83,6 +83,18 @@ class Skipped:
         return {"reason": self.reason, "where": self.where, "detail": self.detail}
 
 
+@attrs.frozen
+class Note:
+    """Something an adapter did while reading that the corpus's user should know, though nothing
+    was lost (a file read after repair); listed in the manifest's ``notes``."""
+
+    where: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"where": self.where, "detail": self.detail}
+
+
 # -- shared adapter helpers ------------------------------------------------------------------------
 def require_dir(path: Path, adapter: str) -> Path:
     if not path.is_dir():
