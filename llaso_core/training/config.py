@@ -37,11 +37,19 @@ class StageConfig:
     max_minutes: float | None = None  # stop (and save) when the stage has run this long
     # samples per epoch of a task, as a multiple of its samples (tasks not named: 1; 0 leaves it out)
     task_weights: dict[str, float] = attrs.field(factory=dict)
+    # a trained part's learning rate as a multiple of lr (parts not named: 1), e.g. {"encoder": 0.1}
+    lr_scale: dict[str, float] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         unknown = set(self.trainable) - {"projector", "llm", "encoder"}
         if unknown:
             raise ValueError(f"StageConfig.trainable: unknown parts {sorted(unknown)}")
+        untrained = set(self.lr_scale) - set(self.trainable)
+        if untrained:
+            raise ValueError(f"StageConfig.lr_scale names {sorted(untrained)}, which the stage does not train "
+                             f"(trainable: {list(self.trainable)})")
+        if any(not scale > 0 for scale in self.lr_scale.values()):
+            raise ValueError(f"StageConfig.lr_scale: multipliers are > 0, not {self.lr_scale}")
         if self.global_batch < 1 or self.lr <= 0:
             raise ValueError("StageConfig: global_batch must be >= 1 and lr > 0")
 

@@ -47,7 +47,7 @@ import torch
 from torch import nn
 
 from llaso_core import distributed
-from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_schedule
+from llaso_core.training.engine import all_reduce_sum, autocast_dtype, cosine_schedule, param_groups, scheduled_lr
 
 AUTO = "auto"
 BUCKET = int(5e8)
@@ -181,7 +181,7 @@ def load_user_config(path: str | None) -> dict[str, Any] | None:
 class DeepSpeedEngine:
     """``TorchEngine``'s interface over ``deepspeed.initialize`` (see the module docstring)."""
 
-    def __init__(self, model: nn.Module, params: Iterable[nn.Parameter], *, config, stage,
+    def __init__(self, model: nn.Module, params: Iterable[nn.Parameter] | Iterable[dict[str, Any]], *, config, stage,
                  total_steps: int) -> None:
         import deepspeed
 
@@ -191,7 +191,9 @@ class DeepSpeedEngine:
         self.world_size = torch.distributed.get_world_size()
         self.rank = torch.distributed.get_rank()
         self.dtype = autocast_dtype(config.precision, self.device)
-        self.params = [p for p in params if p.requires_grad]
+        groups = param_groups(params)
+        self.params = [p for g in groups for p in g["params"]]
+        self.base_lr = stage.lr
         if not self.params:
             raise ValueError("no trainable parameters")
         self.ds_config = build_config(
@@ -201,7 +203,7 @@ class DeepSpeedEngine:
         self.bf16 = bool(self.ds_config.get("bf16", {}).get("enabled"))
         self.zero_stage = int(self.ds_config["zero_optimization"]["stage"])
         extra = {"fused": True} if self.device.type == "cuda" else {}
-        optimizer = torch.optim.AdamW(self.params, lr=stage.lr, weight_decay=stage.weight_decay,
+        optimizer = torch.optim.AdamW(groups, lr=stage.lr, weight_decay=stage.weight_decay,
                                       betas=(0.9, 0.999), **extra)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(total_steps, stage.warmup_ratio))
         # under bf16 DeepSpeed rounds the module to bf16 and builds the fp32 masters from that: keep the
@@ -249,7 +251,7 @@ class DeepSpeedEngine:
         return float(norm) if norm is not None else 0.0
 
     def lr(self) -> float:
-        return self.scheduler.get_last_lr()[0]
+        return scheduled_lr(self.scheduler, self.base_lr)
 
     def all_reduce_sum(self, value: float) -> float:
         return all_reduce_sum(value, self.world_size, self.device)

@@ -49,8 +49,23 @@ def all_reduce_sum(value: float, world_size: int, device: torch.device) -> float
     return float(tensor.item())
 
 
+def param_groups(params: Iterable[nn.Parameter] | Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The optimizer's groups: parameters, or groups ``{"params": [...], "lr": ...}`` (``optimizer_groups``
+    in ``loop.py``), each less its frozen parameters; a plain iterable is one group."""
+    items = list(params)
+    groups = items if items and isinstance(items[0], dict) else [{"params": items}]
+    groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
+    return [g for g in groups if g["params"]]
+
+
+def scheduled_lr(scheduler: torch.optim.lr_scheduler.LambdaLR, base: float) -> float:
+    """The stage's ``lr`` as scheduled now (groups with an ``lr_scale`` run at a multiple of it)."""
+    return base * scheduler.get_last_lr()[0] / scheduler.base_lrs[0]
+
+
 class TorchEngine:
-    def __init__(self, model: nn.Module, params: Iterable[nn.Parameter], *, lr: float, weight_decay: float,
+    def __init__(self, model: nn.Module, params: Iterable[nn.Parameter] | Iterable[dict[str, Any]], *, lr: float,
+                 weight_decay: float,
                  grad_clip: float, total_steps: int, warmup_ratio: float, precision: str = "auto") -> None:
         self.world_size = distributed.world_size()
         self.rank = distributed.rank()
@@ -60,8 +75,10 @@ class TorchEngine:
         self.module = model.to(self.device)
         self.model = (nn.parallel.DistributedDataParallel(self.module, find_unused_parameters=True)
                       if self.world_size > 1 else self.module)
-        self.params = [p for p in params if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(self.params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.999))
+        groups = param_groups(params)
+        self.params = [p for g in groups for p in g["params"]]
+        self.base_lr = lr
+        self.optimizer = torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.999))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, cosine_schedule(total_steps, warmup_ratio))
         self.grad_clip = grad_clip
         self.dtype = autocast_dtype(precision, self.device)
@@ -88,7 +105,7 @@ class TorchEngine:
         return float(norm)
 
     def lr(self) -> float:
-        return self.scheduler.get_last_lr()[0]
+        return scheduled_lr(self.scheduler, self.base_lr)
 
     def gather_weights(self) -> None:
         """Nothing to do: the module already holds plain weights (DeepSpeed's engine gathers them)."""

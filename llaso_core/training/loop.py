@@ -107,6 +107,17 @@ def set_trainable(model: LSLM, parts: tuple[str, ...], autocast: torch.dtype | N
     return [p for p in model.parameters() if p.requires_grad]
 
 
+def optimizer_groups(model: LSLM, stage: StageConfig, params: list[nn.Parameter]) -> list[dict[str, Any]]:
+    """``params`` as optimizer groups, one per learning rate: ``stage.lr`` times the ``lr_scale`` of
+    the part each belongs to (parameters of no part, e.g. the listen heads: ``stage.lr``), in order."""
+    scale = {id(p): stage.lr_scale.get(name, 1.0) for name, module in model.parts().items()
+             for p in module.parameters()}
+    groups: dict[float, list[nn.Parameter]] = {}
+    for p in params:
+        groups.setdefault(scale.get(id(p), 1.0), []).append(p)
+    return [{"params": group, "lr": stage.lr * s} for s, group in groups.items()]
+
+
 def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_name: str, out: Path, *,
                 progress: Progress | None = None, resume: bool = True, stop_after: int | None = None,
                 announce: Callable[[str], None] | None = None, objective: nn.Module | None = None) -> StageResult:
@@ -128,7 +139,7 @@ def train_stage(model: LSLM, dataset: TrainingSet, config: TrainConfig, stage_na
                              micro_batch=min(config.micro_batch, stage.global_batch), global_batch=stage.global_batch,
                              seed=config.seed, rank=distributed.rank(), world=world)
     total = stage.max_steps or max(1, math.ceil(stage.epochs * batches.steps_per_epoch))
-    engine = make_engine(config, objective or model, params, stage, total)
+    engine = make_engine(config, objective or model, optimizer_groups(model, stage, params), stage, total)
     collator = dataset.collator(model.tokenizer.pad_token_id, augment=config.spec_augment, seed=config.seed,
                                 share_prefix=config.share_prefix)
     start_step, tally = 0, Tally()

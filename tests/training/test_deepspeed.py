@@ -345,15 +345,17 @@ def test_zero_run_matches_the_torch_backend(tones, tmp_path, zero_stage):
 
 
 def test_the_listen_stage_runs_under_zero2_like_the_torch_backend(tones, tmp_path):
-    """The listen stage hands DeepSpeed the encoder under its heads (not the LSLM): same first loss,
-    and the encoder it saves agrees with the torch back-end's (tolerance as above)."""
+    """The listen stage hands DeepSpeed the encoder under its heads (not the LSLM), here in two
+    optimizer groups (the encoder at half the heads' lr, ``lr_scale``): same first loss, and the
+    encoder it saves agrees with the torch back-end's (tolerance as above)."""
     from safetensors.torch import load_file
 
     from llaso_core.training.run import train
 
     _, root = tones
     base = tone_config(tmp_path / "x", root, stages=("listen",))
-    base = attrs.evolve(base, listen=attrs.evolve(base.listen, global_batch=8, epochs=2, lr=3e-3))
+    base = attrs.evolve(base, listen=attrs.evolve(base.listen, global_batch=8, epochs=2, lr=3e-3,
+                                                  lr_scale={"encoder": 0.5}))
     [ref] = train(attrs.evolve(base, out=str(tmp_path / "torch"), backend="torch"), announce=lambda m: None)
     [ds] = train(attrs.evolve(base, out=str(tmp_path / "ds"), backend="deepspeed", zero_stage=2),
                  announce=lambda m: None)

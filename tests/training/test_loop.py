@@ -176,3 +176,30 @@ def test_task_weight_groups_follow_the_label_sets():
     assert resolved["PP"] == 3.0 and "AR" not in resolved  # AR mixes closed and numeric label sets: closed
     with pytest.raises(DataError, match="groups are"):
         task_weights({"*loud": 1.0}, host)
+
+
+def test_lr_scale_sets_a_parts_learning_rate(tones, tmp_path):
+    """``lr_scale`` {"encoder": 0.1}: AdamW's first step moves each weight by about lr * sign(grad),
+    so the encoder moves a tenth as far as without it; the other parts and the logged lr are unchanged."""
+    from llaso_core.training.config import StageConfig
+    from llaso_core.training.loop import train_stage
+
+    _, root = tones
+    moved = {}
+    for name, scale in (("plain", {}), ("scaled", {"encoder": 0.1})):
+        cfg, model, dataset = fresh_run(tmp_path / name, root)
+        cfg = attrs.evolve(cfg, instruct=attrs.evolve(cfg.instruct, max_steps=2, warmup_ratio=0.0, lr_scale=scale))
+        before = {part: [p.detach().clone() for p in module.parameters()] for part, module in model.parts().items()}
+        train_stage(model, dataset, cfg, "instruct", tmp_path / name, stop_after=1)
+        moved[name] = {part: torch.cat([(p.detach() - b).abs().flatten() for p, b in zip(module.parameters(),
+                                                                                        before[part])]).mean().item()
+                       for part, module in model.parts().items()}
+        logged = json.loads((tmp_path / name / "metrics.jsonl").read_text().splitlines()[0])
+        assert logged["lr"] == pytest.approx(cfg.instruct.lr / 2)  # the stage's lr, half-way down the cosine
+    assert moved["scaled"]["encoder"] / moved["plain"]["encoder"] == pytest.approx(0.1, rel=0.05)
+    for part in ("projector", "llm"):
+        assert moved["scaled"][part] == pytest.approx(moved["plain"][part], rel=1e-4)
+    with pytest.raises(ValueError, match=r"lr_scale names \['encoder'\], which the stage does not train"):
+        StageConfig(lr=1e-3, global_batch=8, trainable=("projector",), lr_scale={"encoder": 0.1})
+    with pytest.raises(ValueError, match="multipliers are > 0"):
+        StageConfig(lr=1e-3, global_batch=8, trainable=("encoder",), lr_scale={"encoder": 0.0})
