@@ -22,7 +22,7 @@ from llaso_core.training.config import TrainConfig
 from llaso_core.training.data import CachedFrames, DataError, DecodedClips, TrainingSet
 from llaso_core.training.engine import autocast_dtype
 from llaso_core.training.listen import ListeningHeads, listening
-from llaso_core.training.loop import Progress, StageResult, set_trainable, train_stage
+from llaso_core.training.loop import STATE_FILE, Progress, StageResult, set_trainable, train_stage
 
 PROBLEM_LOG = "problems.jsonl"  # in the run folder: one line per sample left out for its audio
 
@@ -54,6 +54,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     torch.manual_seed(config.seed)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    refuse_stale_stages(out, config.stages)
     config.save(out / "config.json")
     # each stage's tasks and weights by task id: an unknown id or group fails here, before any training
     chosen = {name: None if config.stage(name).tasks is None else
@@ -104,6 +105,19 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
                  f"as changed; each is named in {problem_log}")
     shutdown_distributed()
     return results
+
+
+def refuse_stale_stages(out: Path, stages: Iterable[str]) -> None:
+    """A stage that will train (not complete in ``out``) before one that holds a checkpoint: that
+    checkpoint grew from another model than the one this run hands it, so it is refused, not kept."""
+    stages = list(stages)
+    for i, stage in enumerate(stages):
+        if not (out / stage / "final").exists():
+            later = [s for s in stages[i + 1:] if (out / s / STATE_FILE).exists()]
+            if later:
+                raise DataError(f"{out / later[0]}: stage {later[0]} was trained before stage {stage}, so it would "
+                                f"not follow from it; remove that folder (or use another --out) to train it again")
+            return
 
 
 def task_weights(weights: dict[str, float], host: PluginHost) -> dict[str, float]:

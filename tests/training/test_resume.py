@@ -7,7 +7,6 @@ import signal
 import time
 
 import attrs
-import pytest
 import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file
@@ -112,3 +111,15 @@ def test_running_a_finished_run_again_says_so_and_keeps_its_summary(tones, tmp_p
     assert "the run is complete: nothing was trained again" in again.output
     assert json.loads((out / "summary.json").read_text())[1]["samples"] == summary[1]["samples"] == 2 * 16
     assert len((out / "instruct" / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_stage_trained_before_an_earlier_one_is_refused_not_kept(tones, tmp_path):
+    """instruct alone, then all (align, instruct): instruct's checkpoint grew from a model align never
+    trained, so the run stops before any work instead of keeping it; the error is one line."""
+    _, data = tones
+    out = tmp_path / "run"
+    assert cli_train(out, data, "--stage", "instruct").exit_code == 0
+    every = cli_train(out, data, "--stage", "all")
+    assert every.exit_code == 2
+    assert f"{out / 'instruct'}: stage instruct was trained before stage align" in " ".join(every.output.split())
+    assert not (out / "align").exists()
