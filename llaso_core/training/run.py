@@ -54,7 +54,6 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     torch.manual_seed(config.seed)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    refuse_stale_stages(out, config.stages)
     config.save(out / "config.json")
     # each stage's tasks and weights by task id: an unknown id or group fails here, before any training
     chosen = {name: None if config.stage(name).tasks is None else
@@ -69,7 +68,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
         model.save_pretrained(out / "init", dtype=DTYPES[config.checkpoint_dtype])
     results = []
     problem_log = out / PROBLEM_LOG
-    for stage in config.stages:
+    for index, stage in enumerate(config.stages):
         stage_samples = samples.select(task=chosen[stage])
         if chosen[stage] is not None and not stage_samples:  # e.g. the CPU preset's listening tasks, left out
             announce(f"stage {stage}: none of its tasks ({', '.join(config.stage(stage).tasks or ())}) is in "
@@ -82,6 +81,7 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
                 announce("stage listen: no sample with one clip and a closed-set or numeric answer; skipped")
                 continue
             stage_samples, objective = plan.samples, ListeningHeads(model.encoder, plan)
+        refuse_stale_stages(out, stage, config.stages[index + 1:])
         stage_samples = stage_samples.weighted(weights[stage], seed=config.seed)
         if not stage_samples:
             raise DataError(f"stage {stage}: every task of the stage has weight 0")
@@ -107,17 +107,15 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     return results
 
 
-def refuse_stale_stages(out: Path, stages: Iterable[str]) -> None:
-    """A stage that will train (not complete in ``out``) before one that holds a checkpoint: that
-    checkpoint grew from another model than the one this run hands it, so it is refused, not kept."""
-    stages = list(stages)
-    for i, stage in enumerate(stages):
-        if not (out / stage / "final").exists():
-            later = [s for s in stages[i + 1:] if (out / s / STATE_FILE).exists()]
-            if later:
-                raise DataError(f"{out / later[0]}: stage {later[0]} was trained before stage {stage}, so it would "
-                                f"not follow from it; remove that folder (or use another --out) to train it again")
-            return
+def refuse_stale_stages(out: Path, stage: str, later: Iterable[str]) -> None:
+    """``stage`` is about to train (it is not complete in ``out``): a later stage that already holds a
+    checkpoint grew from another model than the one this run will hand it, so it is refused, not kept."""
+    if (out / stage / "final").exists():
+        return
+    for name in later:
+        if (out / name / STATE_FILE).exists():
+            raise DataError(f"{out / name}: stage {name} was trained before stage {stage}, so it would not "
+                            f"follow from it; remove that folder (or use another --out) to train it again")
 
 
 def task_weights(weights: dict[str, float], host: PluginHost) -> dict[str, float]:

@@ -115,7 +115,7 @@ def test_running_a_finished_run_again_says_so_and_keeps_its_summary(tones, tmp_p
 
 def test_a_stage_trained_before_an_earlier_one_is_refused_not_kept(tones, tmp_path):
     """instruct alone, then all (align, instruct): instruct's checkpoint grew from a model align never
-    trained, so the run stops before any work instead of keeping it; the error is one line."""
+    trained, so the run stops before align trains instead of keeping it; the error is one line."""
     _, data = tones
     out = tmp_path / "run"
     assert cli_train(out, data, "--stage", "instruct").exit_code == 0
