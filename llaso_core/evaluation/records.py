@@ -79,6 +79,10 @@ class RecordFile:
         return ([note] if note else []) + [f"{self.path}:{u.line}: {u.why}{LEFT_OUT}" for u in self.unreadable]
 
 
+#: What a repair note says after the file's path: ``<file>: read after repair (<what>)``.
+REPAIRED = "read after repair"
+
+
 def repair_note(path: Path, repairs: dict[str, int], first_invalid_byte: int | None = None) -> str | None:
     """The one line that reports a file's repairs (repair kind -> count), or None when there were none."""
     if not repairs:
@@ -87,7 +91,7 @@ def repair_note(path: Path, repairs: dict[str, int], first_invalid_byte: int | N
                      for kind, count in repairs.items())
     if first_invalid_byte is not None:
         what += f", the first at byte offset {first_invalid_byte}"
-    return f"{path}: read after repair ({what})"
+    return f"{path}: {REPAIRED} ({what})"
 
 
 def read_records(path: Path) -> RecordFile:

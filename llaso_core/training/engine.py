@@ -65,8 +65,8 @@ def scheduled_lr(scheduler: torch.optim.lr_scheduler.LambdaLR, base: float) -> f
 
 class TorchEngine:
     def __init__(self, model: nn.Module, params: Iterable[nn.Parameter] | Iterable[dict[str, Any]], *, lr: float,
-                 weight_decay: float,
-                 grad_clip: float, total_steps: int, warmup_ratio: float, precision: str = "auto") -> None:
+                 weight_decay: float, grad_clip: float, total_steps: int, warmup_ratio: float,
+                 precision: str = "auto") -> None:
         self.world_size = distributed.world_size()
         self.rank = distributed.rank()
         self.device = distributed.local_device()

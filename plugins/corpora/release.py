@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from llaso_core.data.build.adapter import AdapterContext
 from llaso_core.data.build.items import Note, RawItem, Skipped, Target, map_audio, require_dir
 from llaso_core.data.release import load_release, resolve
+from llaso_core.evaluation.records import REPAIRED
 
 
 def group_of(sample: Any) -> str:
@@ -38,9 +39,9 @@ def iter_items(ctx: AdapterContext) -> Iterator[RawItem | Skipped | Note]:
                           exclude=[exclude] if isinstance(exclude, str) else exclude)
     for skipped in result.skipped:
         yield Skipped("malformed_record", f"{skipped.path}:{skipped.index}", skipped.reason)
-    for repaired in result.repaired:  # "<file>: read after repair (...)"
-        where, _, detail = repaired.partition(": ")
-        yield Note(where, detail)
+    for repaired in result.repaired:  # a path may hold ": " too, so split at the note's own words
+        where, _, what = repaired.rpartition(f": {REPAIRED} ")
+        yield Note(where, f"{REPAIRED} {what}")
     for path in result.unknown:
         yield Skipped("unknown_file", str(path), "no task declares this file's stem")
     resplit = bool(ctx.option("resplit", False))
