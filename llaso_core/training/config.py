@@ -116,7 +116,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        return cattrs.structure(data, cls)
+        """The config ``data`` describes; a value that does not fit raises one ``ValueError`` naming
+        each such field (``... @ $.align.epochs``)."""
+        try:
+            return cattrs.structure(data, cls)
+        except cattrs.BaseValidationError as exc:
+            raise ValueError("; ".join(cattrs.transform_error(exc, format_exception=_why))) from None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
@@ -124,6 +129,13 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":
         return cls.from_dict(json.loads(path.read_text()))
+
+
+def _why(error: BaseException, type_: Any) -> str:
+    """A field's error as the config's own check words it (cattrs' wording for type mismatches)."""
+    from cattrs.v import format_exception
+
+    return str(error) if type_ is None else format_exception(error, type_)
 
 
 #: The CPU preset's stage-1 tasks: each answer is one acoustic property (voice pitch, note pitch,

@@ -118,6 +118,16 @@ def audio_corpus(kinds: dict[int, str]) -> Callable[[Path, Fixtures], Path]:
     return make
 
 
+def bad_config(tmp: Path) -> Path:
+    """The cpu preset's config.json with ``align.lr_scale`` naming the LLM, which align does not train."""
+    from llaso_core.training.config import cpu_default
+
+    data = cpu_default().to_dict()
+    data["align"]["lr_scale"] = {"llm": 0.1}
+    (tmp / "config.json").write_text(json.dumps(data))
+    return tmp / "config.json"
+
+
 def a_file(tmp: Path) -> Path:
     path = tmp / "afile"
     path.write_text("keep me\n")
@@ -427,6 +437,11 @@ CASES: list[Case] = [
     Case("train-unknown-backend", "train --backend with a wrong name", "refuses before training", "stderr",
          lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--backend", "deepsped", "--out",
                           str(tmp / "run")], 2, ("unknown --backend 'deepsped'",), kept=not_trained),
+    Case("train-bad-config", "train --config whose stage sets a learning rate for a part it does not train",
+         "refuses before training", "stderr (the file, the field)",
+         lambda tmp, fx: ["train", "--config", str(bad_config(tmp)), "--out", str(tmp / "run")], 2,
+         ("cannot read --config {tmp}/config.json: StageConfig.lr_scale names ['llm'], which the stage does not "
+          "train (trainable: ['projector', 'encoder']) @ $.align",), kept=not_trained),
     Case("train-unknown-stage", "train --stage with a wrong name", "refuses", "stderr",
          lambda tmp, fx: ["train", "--stage", "alignn"], 2, ("unknown --stage 'alignn'",)),
     Case("train-bad-task-weight", "train --task-weights with a weight that is not a number", "refuses", "stderr",
