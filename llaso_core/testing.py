@@ -23,10 +23,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import soundfile
 
 from llaso_core.chat import LLASO_CHAT
 from llaso_core.data.sample import Sample
+from llaso_core.data.sndfile import sf
 from llaso_core.data.store import write_samples
 from llaso_core.evaluation.judging import JudgeOptions
 from llaso_core.evaluation.predictions import PredictionRow, PredictionSet
@@ -120,7 +120,7 @@ def tone_corpus(root: Path, n: int = 48, seed: int = 0) -> list[Sample]:
         t = np.arange(int(16000 * seconds)) / 16000
         wave = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 5)) * 0.2
         path = f"audio/tone_{i}.wav"
-        soundfile.write(root / path, wave.astype(np.float32), 16000)
+        sf.write(root / path, wave.astype(np.float32), 16000)
         query = Query("ta", (TextSegment("What is the speaker's gender? Choose from: male, female.", "instruction"),
                              AudioSegment(AudioRef(path), "input")))
         samples.append(Sample(id=f"tone:{i}", task="SGC", source="vctk_gender_classification", query=query,

@@ -40,8 +40,9 @@ from typing import Any, Literal, Union
 
 import attrs
 import numpy as np
-import soundfile as sf
 import torch
+
+from .sndfile import sf
 
 __all__ = [
     "PROBLEM_KINDS", "AudioClip", "AudioError", "AudioPolicy", "AudioProblem", "AudioReport",

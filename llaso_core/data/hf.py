@@ -46,7 +46,7 @@ def decode_audio(value: Any, *, where: str = "") -> tuple[Any, int]:
     """(mono float32 array, sampling rate) of an ``Audio`` value: ``{"bytes", "path"}`` undecoded,
     ``{"array", "sampling_rate"}`` decoded, or a path."""
     import numpy as np
-    import soundfile as sf
+    from llaso_core.data.sndfile import sf
 
     if isinstance(value, (str, os.PathLike)):
         value = {"path": str(value), "bytes": None}

@@ -49,10 +49,10 @@ class SampleLengths:
 
 def clip_seconds(path: str) -> float:
     """A clip's duration from its header; 0 when it cannot be read."""
-    import soundfile
+    from .sndfile import sf
 
     try:
-        info = soundfile.info(path)
+        info = sf.info(path)
         return info.frames / info.samplerate if info.samplerate > 0 else 0.0
     except Exception:  # noqa: BLE001 - the clip's problem is reported when it is loaded
         return 0.0

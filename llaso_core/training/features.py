@@ -322,9 +322,9 @@ def pad_frames(frames: Sequence[np.ndarray], dim: int, dtype: torch.dtype = torc
 
 def _audio_length(path: str) -> int:
     try:
-        import soundfile
+        from llaso_core.data.sndfile import sf
 
-        return int(soundfile.info(path).frames)
+        return int(sf.info(path).frames)
     except Exception:  # noqa: BLE001 - unreadable files are reported when loaded
         return 0
 

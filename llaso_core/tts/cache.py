@@ -51,7 +51,7 @@ def cache_path(engine: TTSEngine, text: str, voice: str | Voice, rate: int | Non
 
 def write_wav_atomic(path: Path, samples: np.ndarray, sample_rate: int) -> Path:
     """Write float samples as a 16-bit PCM WAV at ``path`` via a temporary file and a rename."""
-    import soundfile as sf
+    from llaso_core.data.sndfile import sf
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

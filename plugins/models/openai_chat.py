@@ -26,8 +26,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import openai
-import soundfile
 
+from llaso_core.data.sndfile import sf
 from llaso_core.judge.client import _retry_after, is_retryable, resolve_api_key
 from llaso_core.models.base import SAMPLE_RATE, Answer, GenerationOptions, Request, SpeechModel
 from llaso_core.query import AudioSegment, Query
@@ -39,7 +39,7 @@ _EMPTY = Query("ta", ())  # describes the sampling settings without a real query
 def wav_base64(samples: np.ndarray, rate: int = SAMPLE_RATE) -> str:
     """A complete WAV file (RIFF header, 16-bit PCM), base64-encoded."""
     buffer = io.BytesIO()
-    soundfile.write(buffer, np.asarray(samples, dtype=np.float32), rate, format="WAV", subtype="PCM_16")
+    sf.write(buffer, np.asarray(samples, dtype=np.float32), rate, format="WAV", subtype="PCM_16")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -15,7 +15,7 @@ import io
 import time
 from typing import Any
 
-import soundfile
+from llaso_core.data.sndfile import sf
 
 from tests.judge.server import FakeJudgeServer
 
@@ -30,7 +30,7 @@ def describe_parts(content: list[dict[str, Any]]) -> str:
             audio = part["input_audio"]
             if audio.get("format") != "wav":
                 raise ValueError(f"audio format {audio.get('format')!r}")
-            samples, rate = soundfile.read(io.BytesIO(base64.b64decode(audio["data"], validate=True)))
+            samples, rate = sf.read(io.BytesIO(base64.b64decode(audio["data"], validate=True)))
             out.append(f"audio:{len(samples) / rate:.2f}s")
         else:
             raise ValueError(f"unknown content part {part.get('type')!r}")
@@ -49,7 +49,7 @@ class AudioChatServer(FakeJudgeServer):
             if len(users) != 1 or not isinstance(users[0]["content"], list):
                 raise ValueError("expected one user message with a list of content parts")
             shape = describe_parts(users[0]["content"])
-        except (ValueError, KeyError, soundfile.LibsndfileError) as exc:
+        except (ValueError, KeyError, sf.LibsndfileError) as exc:
             with self._lock:
                 self.requests.append(body)
                 self.problems.append(str(exc))

@@ -201,7 +201,7 @@ def render(recipe: Recipe) -> np.ndarray:
 
 def write(path: Path, samples: np.ndarray) -> float:
     """Write 16-bit PCM WAV at 16 kHz; returns the duration in seconds."""
-    import soundfile as sf
+    from llaso_core.data.sndfile import sf
 
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(path), np.clip(samples, -1.0, 1.0), SAMPLE_RATE, format="WAV", subtype="PCM_16")
