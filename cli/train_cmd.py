@@ -22,7 +22,7 @@ def train_command(
                                                "every stage; none: every task once. Default: the preset's."),
     stage: str = typer.Option("all", "--stage", help="The stages to run, comma-separated in this order: listen (the "
                               "encoder alone under classifier heads), align, instruct; or all: the preset's "
-                              "(align, instruct)."),
+                              "(cpu: all three; paper: align, instruct)."),
     data: Optional[str] = typer.Option(None, "--data", help="Dataset folder (train.jsonl, or LLaSO JSON files), or "
                                        "hf:NAME_OR_PATH[@SPLIT]?task=ID. Default: the offline mini-corpus."),
     out: Path = typer.Option(Path("runs/llaso"), "--out", "-o", help="Run folder (config, metrics, checkpoints)."),
@@ -54,7 +54,7 @@ def train_command(
                                                  "encoded once."),
 ) -> None:
     """Train an LSLM in stages (alignment, then instruction tuning; an optional listen stage first). With
-    no arguments: the tiny models on the offline mini-corpus, both stages, on the CPU in a few minutes."""
+    no arguments: the tiny models on the offline mini-corpus, all three stages, on the CPU in minutes."""
     from llaso_core.registry import UnknownNameError
     from llaso_core.training.config import STAGE_ORDER, TrainConfig, cpu_default
     from llaso_core.training.run import DataError, train
@@ -92,7 +92,9 @@ def train_command(
     stages = {name: config.stage(name) for name in STAGE_ORDER}
     if tune_encoder is not None:
         kept = tuple(p for p in stages["instruct"].trainable if p != "encoder")
-        stages["instruct"] = attrs.evolve(stages["instruct"], trainable=kept + (("encoder",) if tune_encoder else ()))
+        scales = {p: x for p, x in stages["instruct"].lr_scale.items() if tune_encoder or p != "encoder"}
+        stages["instruct"] = attrs.evolve(stages["instruct"], trainable=kept + (("encoder",) if tune_encoder else ()),
+                                          lr_scale=scales)
     if max_steps:
         stages = {name: attrs.evolve(s, max_steps=max_steps) for name, s in stages.items()}
     if task_weights is not None:

@@ -32,4 +32,4 @@ def test_quickstart_end_to_end_shortened(tmp_path):
     html = (tmp_path / "report" / "report.html").read_text()
     assert "trained" in html and "untrained" in html and html.count("data:image/png;base64,") >= 4
     summary = json.loads((train_out / "summary.json").read_text())
-    assert [s["stage"] for s in summary] == ["align", "instruct"]
+    assert [s["stage"] for s in summary] == ["listen", "align", "instruct"]

@@ -212,7 +212,7 @@ def kept_after_bad_audio(tmp: Path, fx: Fixtures) -> None:
 
 def trained_on_five(tmp: Path, fx: Fixtures) -> None:
     stages = json.loads((tmp / "run" / "summary.json").read_text())
-    assert [(s["stage"], s["samples"]) for s in stages] == [("align", 5), ("instruct", 5)]  # every good record trained on
+    assert [(s["stage"], s["samples"]) for s in stages] == [("listen", 5), ("align", 5), ("instruct", 5)]  # every good record
     assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
 
 
@@ -222,13 +222,13 @@ def trained_on_five_and_named(tmp: Path, fx: Fixtures) -> None:
     named = {(p["sample_id"], p["path"], p["kind"], p["reason"]) for p in lines}
     assert named == {("tone:1", f"{tmp}/data/audio/tone_1.wav", "invalid", "16000 NaN/infinite sample(s)"),
                      ("tone:4", f"{tmp}/data/audio/tone_4.wav", "altered", "cut from 40.0 s to 30.0 s")}
-    assert [s["dropped_samples"] for s in json.loads((tmp / "run" / "summary.json").read_text())] == [1, 1]
+    assert [s["dropped_samples"] for s in json.loads((tmp / "run" / "summary.json").read_text())] == [1, 1, 1]
 
 
 def long_clip_left_out(tmp: Path, fx: Fixtures) -> None:
     lines = [json.loads(line) for line in (tmp / "run" / "problems.jsonl").read_text().splitlines()]
     assert {(p["sample_id"], p["kind"]) for p in lines} == {("tone:4", "too_long")}
-    assert [s["dropped_samples"] for s in json.loads((tmp / "run" / "summary.json").read_text())] == [1, 1]
+    assert [s["dropped_samples"] for s in json.loads((tmp / "run" / "summary.json").read_text())] == [1, 1, 1]
 
 
 def answered_every_spanning_record(tmp: Path, fx: Fixtures) -> None:
@@ -241,7 +241,7 @@ def answered_every_spanning_record(tmp: Path, fx: Fixtures) -> None:
 
 def trained_on_the_spanning_records(tmp: Path, fx: Fixtures) -> None:
     stages = json.loads((tmp / "run" / "summary.json").read_text())
-    assert [(s["stage"], s["samples"]) for s in stages] == [("align", 3), ("instruct", 3)]
+    assert [(s["stage"], s["samples"]) for s in stages] == [("listen", 1), ("align", 3), ("instruct", 3)]  # listen: one clip
     assert (tmp / "run" / "instruct" / "final" / "model.safetensors").exists()
 
 
@@ -418,14 +418,14 @@ CASES: list[Case] = [
          "stderr (counts), `<out>/problems.jsonl` (path, sample, reason per load), `summary.json` (dropped)",
          lambda tmp, fx: ["train", "--data", str(audio_corpus({1: "nan", 4: "long"})(tmp, fx)), "--preset", "cpu",
                           "--task-weights", "none", "--max-steps", "1", "--out", str(tmp / "run")], 0,
-         ("audio problems: 2 sample(s) left out", "audio altered: 2 clip load(s)", "problems.jsonl"),
+         ("audio problems: 3 sample(s) left out", "audio altered: 3 clip load(s)", "problems.jsonl"),
          kept=trained_on_five_and_named),
     Case("train-long-audio-skip", "a 40 s clip in the training set with train --long-audio skip",
          "trains without that sample, named", "stderr (count), `<out>/problems.jsonl` (kind too_long)",
          lambda tmp, fx: ["train", "--data", str(audio_corpus({4: "long"})(tmp, fx)), "--preset", "cpu",
                           "--task-weights", "none", "--long-audio", "skip", "--max-steps", "1",
                           "--out", str(tmp / "run")], 0,
-         ("audio problems: 2 sample(s) left out", "problems.jsonl"), kept=long_clip_left_out),
+         ("audio problems: 3 sample(s) left out", "problems.jsonl"), kept=long_clip_left_out),
     Case("train-bad-long-audio-option", "train --long-audio with an unknown policy", "refuses before any work",
          "stderr", lambda tmp, fx: ["train", "--long-audio", "chop", "--out", str(tmp / "run")], 2,
          ("unknown --long-audio 'chop'",)),

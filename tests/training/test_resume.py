@@ -94,32 +94,34 @@ def cli_train(out, data, *args):
 def test_running_a_finished_run_again_says_so_and_keeps_its_summary(tones, tmp_path):
     _, data = tones
     out = tmp_path / "run"
-    first = cli_train(out, data, "--stage", "align")
+    first = cli_train(out, data, "--stage", "listen,align")
     assert first.exit_code == 0, first.output
     aligned = json.loads((out / "summary.json").read_text())
-    assert [r["stage"] for r in aligned] == ["align"] and aligned[0]["samples"] == 2 * 16
-    every = cli_train(out, data, "--stage", "all")  # the cpu preset's: align, instruct
+    assert [r["stage"] for r in aligned] == ["listen", "align"] and aligned[1]["samples"] == 2 * 16
+    every = cli_train(out, data, "--stage", "all")  # the cpu preset's: listen, align, instruct
     assert every.exit_code == 0, every.output
+    assert "stage listen: complete (2 steps), kept" in every.output
     assert "stage align: complete (2 steps), kept" in every.output
     summary = json.loads((out / "summary.json").read_text())
-    assert [r["stage"] for r in summary] == ["align", "instruct"]
-    assert {k: v for k, v in summary[0].items() if k != "resumed_from"} == \
-        {k: v for k, v in aligned[0].items() if k != "resumed_from"}
+    assert [r["stage"] for r in summary] == ["listen", "align", "instruct"]
+    assert [{k: v for k, v in row.items() if k != "resumed_from"} for row in summary[:2]] == \
+        [{k: v for k, v in row.items() if k != "resumed_from"} for row in aligned]
     assert json.loads((out / "align" / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 2
     again = cli_train(out, data, "--stage", "all")
     assert again.exit_code == 0, again.output
     assert "the run is complete: nothing was trained again" in again.output
-    assert json.loads((out / "summary.json").read_text())[1]["samples"] == summary[1]["samples"] == 2 * 16
+    assert json.loads((out / "summary.json").read_text())[2]["samples"] == summary[2]["samples"] == 2 * 16
     assert len((out / "instruct" / "metrics.jsonl").read_text().splitlines()) == 2
 
 
 def test_a_stage_trained_before_an_earlier_one_is_refused_not_kept(tones, tmp_path):
-    """instruct alone, then all (align, instruct): instruct's checkpoint grew from a model align never
-    trained, so the run stops before align trains instead of keeping it; the error is one line."""
+    """instruct alone, then all (listen, align, instruct): instruct's checkpoint grew from a model the
+    earlier stages never trained, so the run stops before listen trains instead of keeping it; the
+    error is one line."""
     _, data = tones
     out = tmp_path / "run"
     assert cli_train(out, data, "--stage", "instruct").exit_code == 0
     every = cli_train(out, data, "--stage", "all")
     assert every.exit_code == 2
-    assert f"{out / 'instruct'}: stage instruct was trained before stage align" in " ".join(every.output.split())
-    assert not (out / "align").exists()
+    assert f"{out / 'instruct'}: stage instruct was trained before stage listen" in " ".join(every.output.split())
+    assert not (out / "listen").exists() and not (out / "align").exists()
