@@ -37,7 +37,8 @@ def train_command(
     llm: Optional[str] = typer.Option(None, "--llm", help="LLM plugin id."),
     llm_checkpoint: Optional[str] = typer.Option(None, "--llm-checkpoint", help="Path or hub id."),
     tune_encoder: Optional[bool] = typer.Option(None, "--tune-encoder/--freeze-encoder",
-                                                help="Train the encoder in the instruct stage too."),
+                                                help="Train or freeze the encoder in the instruct stage. Default: the "
+                                                "preset's (cpu: trained at a tenth of the rate; paper: frozen)."),
     micro_batch: Optional[int] = typer.Option(None, "--micro-batch", min=1, help="Samples per forward pass."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop each stage after N steps."),
     backend: Optional[str] = typer.Option(None, "--backend", help="auto, torch or deepspeed."),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (scripts/setup.sh), then the main job on the embedded default, on the CPU:
-# synthesise the offline mini-corpus, train both stages with the tiny models, evaluate on the
-# held-out split across all 20 tasks and three modalities, and write the HTML report.
+# synthesise the offline mini-corpus, train the CPU preset's three stages with the tiny models,
+# evaluate on the held-out split across all 20 tasks and three modalities, and write the HTML report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

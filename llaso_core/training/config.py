@@ -1,8 +1,8 @@
 """Run configuration: a typed object that round-trips to JSON and is saved in the run folder.
 
 Defaults are the paper's recipe (docs/training.md). ``cpu_default()`` is the embedded default
-used when no dataset is given: the offline mini-corpus, the tiny models, settings that finish both
-stages on two CPU cores in a few minutes.
+used when no dataset is given: the offline mini-corpus, the tiny models, settings that finish its
+three stages on two CPU cores in about ten minutes.
 """
 
 from __future__ import annotations
@@ -139,10 +139,10 @@ def _why(error: BaseException, type_: Any) -> str:
 
 
 #: The CPU preset's align tasks: each answer is one acoustic property (voice pitch, note pitch,
-#: re-synthesis artefacts), which the projector learns to carry under the frozen random LLM.
+#: re-synthesis artefacts), which the projector learns to pass on under the frozen random LLM.
 LISTENING_TASKS = ("SGC", "PP", "SSD")
 #: The CPU preset's listen mix: synthetic speech six times and vocal sounds three times, the two whose
-#: cues the encoder takes longest to learn (benchmarks/README.md, fifth and sixth search).
+#: cues the encoder takes longest to learn (benchmarks/README.md, fifth and sixth searches).
 LISTEN_TASK_WEIGHTS = {"SSD": 6.0, "VC": 3.0}
 #: The CPU preset's instruct mix: the listening tasks twice, and the closed-set tasks the search
 #: found slowest (AC, AR and EIE have several label sets) twice; the open-ended tasks (long answers
@@ -156,10 +156,10 @@ def cpu_default(**overrides: Any) -> TrainConfig:
 
     A curriculum, unlike the paper: the listen stage trains the encoder alone under one linear head
     per label set (synthetic speech and vocal sounds weighted up: they need the most passes); align
-    trains the projector under the frozen random LLM on the listening tasks; instruct trains
+    trains the projector on the listening tasks under the frozen random LLM; instruct trains
     everything on all the run's tasks, weighted. After listen the encoder learns at a tenth of the
     rate, so the LLM's loss tunes it without undoing what listen taught (benchmarks/README.md,
-    cpu_learning.py). Queries with text (``ta``, ``at``) only: the tiny LLM cannot read a spoken
+    cpu_learning.py: every quickstart bar on three seeds). Queries with text (``ta``, ``at``) only: the tiny LLM cannot read a spoken
     instruction. Each sample's mean token loss counts once, so labels weigh as much as transcripts."""
     slow_encoder = {"encoder": 0.1}
     listen = StageConfig(lr=2e-3, global_batch=16, trainable=("encoder",), epochs=3, warmup_ratio=0.05,
