@@ -56,6 +56,7 @@ def train_command(
 ) -> None:
     """Train an LSLM in stages (alignment, then instruction tuning; an optional listen stage first). With
     no arguments: the tiny models on the offline mini-corpus, all three stages, on the CPU in minutes."""
+    from llaso_core.model.lslm import CheckpointError
     from llaso_core.registry import UnknownNameError
     from llaso_core.training.config import STAGE_ORDER, TrainConfig, cpu_default
     from llaso_core.training.run import DataError, train
@@ -123,7 +124,7 @@ def train_command(
         try:
             results = train(config, progress=progress, announce=lambda m: err_console.print(m, highlight=False),
                             init=str(init) if init else None)
-        except (DataError, UnknownNameError, FileNotFoundError) as exc:
+        except (DataError, UnknownNameError, FileNotFoundError, CheckpointError) as exc:
             fail(str(exc))
     if all(r.resumed_from >= r.steps for r in results):
         err_console.print(f"the run is complete: nothing was trained again ({out})", soft_wrap=True, highlight=False)

@@ -31,6 +31,10 @@ CONFIG_FILE = "llaso_config.json"
 WEIGHTS_FILE = "model.safetensors"
 
 
+class CheckpointError(ValueError):
+    """A checkpoint folder that cannot be loaded; the message names the file and what is wrong."""
+
+
 @attrs.frozen
 class LSLMConfig:
     """What rebuilds the model: plugin ids with their options, and the projector shape."""
@@ -148,22 +152,73 @@ class LSLM(nn.Module):
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, host: PluginHost | None = None) -> "LSLM":
+        """Load a folder written by ``save_pretrained``. Raises ``CheckpointError`` naming the file at
+        fault (config, tokenizer or weights) for a folder that cannot be loaded."""
+        from safetensors import SafetensorError
         from safetensors.torch import load_model
         from transformers import AutoTokenizer
 
         folder = Path(folder)
         if not (folder / CONFIG_FILE).exists():
             raise FileNotFoundError(f"{folder} is not a llaso checkpoint (no {CONFIG_FILE})")
-        meta = json.loads((folder / CONFIG_FILE).read_text())
-        config = LSLMConfig(**meta["lslm"])
+        meta, config, dtypes = _read_meta(folder / CONFIG_FILE)
         host = host or get_host()
-        tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
-        model = build(config, host, tokenizer=tokenizer, encoder_architecture=meta["encoder_architecture"],
-                      llm_architecture=meta["llm_architecture"])
-        for name, dtype in meta.get("dtypes", {}).items():
-            cast_parameters(model.parts()[name], DTYPES[dtype])
-        load_model(model, str(folder / WEIGHTS_FILE))
+        if not (folder / "tokenizer").is_dir():
+            raise CheckpointError(f"{folder}: no tokenizer/ folder")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer", local_files_only=True)
+        except (OSError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{folder / 'tokenizer'}: cannot load the tokenizer ({_first_line(exc)})") from None
+        try:
+            model = build(config, host, tokenizer=tokenizer, encoder_architecture=meta["encoder_architecture"],
+                          llm_architecture=meta["llm_architecture"])
+        except TypeError as exc:  # an architecture entry its plugin does not take
+            raise CheckpointError(f"{folder / CONFIG_FILE}: the model does not build ({exc})") from None
+        for name, dtype in dtypes.items():
+            cast_parameters(model.parts()[name], dtype)
+        weights = folder / WEIGHTS_FILE
+        if not weights.exists():
+            raise CheckpointError(f"{folder}: no {WEIGHTS_FILE}")
+        try:
+            load_model(model, str(weights))
+        except (SafetensorError, RuntimeError, OSError) as exc:
+            raise CheckpointError(f"{weights}: {_weights_problem(exc)}") from None
         return model.eval()
+
+
+def _read_meta(path: Path) -> tuple[dict, LSLMConfig, dict[str, torch.dtype]]:
+    """``llaso_config.json``: the raw metadata, the model config and each part's saved dtype."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    missing = [key for key in ("lslm", "encoder_architecture", "llm_architecture")
+               if not isinstance(meta, dict) or key not in meta]
+    if missing:
+        raise CheckpointError(f"{path}: no {', '.join(missing)} entry")
+    dtypes = meta.get("dtypes") or {}
+    unknown = {name: dtype for name, dtype in dtypes.items() if dtype not in DTYPES}
+    if unknown:
+        raise CheckpointError(f"{path}: unknown dtypes {unknown} (known: {', '.join(DTYPES)})")
+    try:
+        config = LSLMConfig(**meta["lslm"])
+    except TypeError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    return meta, config, {name: DTYPES[dtype] for name, dtype in dtypes.items()}
+
+
+def _first_line(error: BaseException) -> str:
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+
+
+def _weights_problem(error: BaseException) -> str:
+    """One line for a weights file that cannot be read or does not fit the model."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if lines and lines[0].startswith("Error(s) in loading state_dict"):
+        more = f" (and {len(lines) - 2} more)" if len(lines) > 2 else ""
+        detail = lines[1] if len(lines) > 1 else lines[0]
+        return f"does not fit the model {CONFIG_FILE} describes: {detail[:300]}{more}"
+    return f"not a readable safetensors file ({_first_line(error)})"
 
 
 def build(config: LSLMConfig, host: PluginHost | None = None, *, texts=None, tokenizer=None,

@@ -128,6 +128,33 @@ def bad_config(tmp: Path) -> Path:
     return tmp / "config.json"
 
 
+def edit_json(path: Path, change: Callable[[dict], None]) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+#: Broken checkpoints: what each case does to a copy of the fixture checkpoint, in words and in code.
+CHECKPOINT_BREAKS: dict[str, tuple[str, Callable[[Path], object]]] = {
+    "config-json": ("whose llaso_config.json is cut short", lambda ckpt: (ckpt / "llaso_config.json").write_text("{")),
+    "config-field": ("whose llaso_config.json names a model field llaso does not have",
+                     lambda ckpt: edit_json(ckpt / "llaso_config.json", lambda m: m["lslm"].update(bogus=1))),
+    "weights-cut": ("whose model.safetensors is cut to its first 1,000 bytes",
+                    lambda ckpt: (ckpt / "model.safetensors").write_bytes((ckpt / "model.safetensors").read_bytes()[:1000])),
+    "weights-shape": ("whose llaso_config.json describes another projector width than its weights",
+                      lambda ckpt: edit_json(ckpt / "llaso_config.json", lambda m: m["lslm"].update(projector_hidden=77))),
+    "no-tokenizer": ("without its tokenizer/ folder", lambda ckpt: shutil.rmtree(ckpt / "tokenizer")),
+    "no-weights": ("without its model.safetensors", lambda ckpt: (ckpt / "model.safetensors").unlink()),
+}
+
+
+def broken_checkpoint(tmp: Path, fx: Fixtures, kind: str) -> Path:
+    folder = tmp / "ckpt"
+    shutil.copytree(fx.checkpoint, folder)
+    CHECKPOINT_BREAKS[kind][1](folder)
+    return folder
+
+
 def a_file(tmp: Path) -> Path:
     path = tmp / "afile"
     path.write_text("keep me\n")
@@ -192,8 +219,8 @@ def problems(tmp: Path) -> list[str]:
     return json.loads((tmp / "out" / "results.json").read_text())["problems"]
 
 
-def eval_args(data: Path, fx: Fixtures, tmp: Path, *extra: str) -> list[str]:
-    return ["eval", "--model", str(fx.checkpoint), "--data", str(data), "--split", "train", "--tasks", "SGC",
+def eval_args(data: Path, fx: Fixtures, tmp: Path, *extra: str, model: Path | None = None) -> list[str]:
+    return ["eval", "--model", str(model or fx.checkpoint), "--data", str(data), "--split", "train", "--tasks", "SGC",
             "--modalities", "ta", "--out", str(tmp / "out"), "--batch-size", "6", *extra]
 
 
@@ -392,12 +419,29 @@ CASES: list[Case] = [
     Case("eval-missing-checkpoint", "eval --model a folder that is not a checkpoint", "refuses", "stderr",
          lambda tmp, fx: ["eval", "--model", str(tmp), "--data", str(fx.corpus), "--out", str(tmp / "out")], 2,
          ("is not a llaso checkpoint",)),
+    *[Case(f"eval-checkpoint-{kind}", f"eval --model a checkpoint {words}", "refuses, naming the file",
+           "stderr, one line", lambda tmp, fx, kind=kind: eval_args(fx.corpus, fx, tmp, model=broken_checkpoint(tmp, fx, kind)),
+           2, (says,), absent=("huggingface.co",))
+      for kind, says in {"config-json": "{tmp}/ckpt/llaso_config.json: not valid JSON",
+                         "config-field": "{tmp}/ckpt/llaso_config.json: LSLMConfig.__init__() got an unexpected keyword "
+                                         "argument 'bogus'",
+                         "weights-cut": "{tmp}/ckpt/model.safetensors: not a readable safetensors file",
+                         "weights-shape": "{tmp}/ckpt/model.safetensors: does not fit the model llaso_config.json "
+                                          "describes: size mismatch for projector.",
+                         "no-tokenizer": "{tmp}/ckpt: no tokenizer/ folder",
+                         "no-weights": "{tmp}/ckpt: no model.safetensors"}.items()
+      for words in [CHECKPOINT_BREAKS[kind][0]]],
     Case("eval-missing-data", "eval --data a path that does not exist", "refuses", "stderr",
          lambda tmp, fx: eval_args(tmp / "nope", fx, tmp), 2, ("--data {tmp}/nope: no such file or folder",)),
     # llaso train
     Case("train-missing-data", "train --data a path that does not exist", "refuses before creating the run",
          "stderr", lambda tmp, fx: ["train", "--data", str(tmp / "nope"), "--out", str(tmp / "run")], 2,
          ("--data {tmp}/nope: no such file or folder",)),
+    Case("train-init-weights-cut", "train --init a checkpoint whose model.safetensors is cut short",
+         "refuses, naming the file", "stderr, one line",
+         lambda tmp, fx: ["train", "--init", str(broken_checkpoint(tmp, fx, "weights-cut")), "--data", str(fx.corpus),
+                          "--stage", "instruct", "--max-steps", "1", "--out", str(tmp / "run")], 2,
+         ("{tmp}/ckpt/model.safetensors: not a readable safetensors file",)),
     Case("train-out-under-a-file", "train --out below an existing file", "refuses before training", "stderr",
          lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--out", str(a_file(tmp) / "run")],
          2, ("--out {tmp}/afile/run: cannot write there (Not a directory)",), kept=file_untouched),
