@@ -80,6 +80,7 @@ def eval_command(
     from llaso_core.evaluation.results import write_results
     from llaso_core.evaluation.score import score
     from llaso_core.loader import get_host
+    from llaso_core.model.lslm import CheckpointError
     from llaso_core.models import GenerationOptions, ModelSpecError, describe, load_model, parse_model_spec
     from llaso_core.registry import UnknownNameError
     from llaso_core.reports import report_from_files
@@ -99,9 +100,14 @@ def eval_command(
                             on_error="raise" if bad_records == "fail" else "skip", skipped=skipped,
                             repaired=repaired)
         root = samples.root
-        speech_model = load_model(model_ref, host, **model_options(model_option))
     except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError, TypeError) as exc:
         fail(str(exc))
+    try:
+        speech_model = load_model(model_ref, host, **model_options(model_option))
+    except (ModelSpecError, CheckpointError, UnknownNameError) as exc:  # these name the model themselves
+        fail(str(exc))
+    except (ValueError, OSError, TypeError) as exc:  # e.g. a hub id that cannot be reached
+        fail(f"--model {model}: {exc}")
     if limit:
         samples = first_per_group(samples, limit)
     samples, not_evaluated = split_by_modality(samples, speech_model)

@@ -23,7 +23,9 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error (no traceback) and exit."""
+    """Print a one-line error (no traceback) and exit; a message of several lines (e.g. a library's) is
+    joined into one."""
+    message = " ".join(line.strip() for line in message.splitlines() if line.strip())
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 

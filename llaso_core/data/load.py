@@ -229,6 +229,10 @@ def _open_source(data: str | os.PathLike[str] | None, split: str, host: Any, ann
     if unified.exists():
         bad: list[SkippedRecord] = []
         return SampleList(read_samples(unified, on_error=on_error, skipped=bad), root), bad
+    if next(root.rglob("*.json"), None) is None:
+        held = [p.name for p in sorted(root.glob("*.jsonl"))]
+        raise DataError(f"--data {data}: no {unified.name} and no LLaSO JSON files (*.json) in this folder"
+                        + (f" (it holds {', '.join(held)})" if held else ""))
     from llaso_core.data.index import open_index
 
     index = open_index(root, host=host, cache_dir=index_dir, on_error=on_error, progress=None)

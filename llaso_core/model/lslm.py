@@ -32,7 +32,8 @@ WEIGHTS_FILE = "model.safetensors"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint folder that cannot be loaded; the message names the file and what is wrong."""
+    """A checkpoint that cannot be loaded (a llaso folder, or a plugin's pretrained encoder or LLM); the
+    message names the file or checkpoint and what is wrong."""
 
 
 @attrs.frozen
@@ -231,12 +232,25 @@ def build(config: LSLMConfig, host: PluginHost | None = None, *, texts=None, tok
     if encoder_architecture is not None:
         encoder = encoder_factory(None, **{**_without_checkpoint(config.encoder_options), **encoder_architecture})
     else:
-        encoder = encoder_factory(**config.encoder_options)
+        encoder = _pretrained("encoder", config.encoder, encoder_factory, config.encoder_options)
     if llm_architecture is not None:
         llm = llm_factory(None, tokenizer=tokenizer, **{**_without_checkpoint(config.llm_options), **llm_architecture})
     else:
-        llm = llm_factory(texts=texts, **config.llm_options)
+        llm = _pretrained("LLM", config.llm, llm_factory, {"texts": texts, **config.llm_options})
     return LSLM(config, encoder, llm)
+
+
+def _pretrained(part: str, plugin: str, factory: Any, options: dict[str, Any]) -> Any:
+    """``factory(**options)``; a checkpoint it cannot load (a wrong path, an unknown hub id, no network)
+    is a ``CheckpointError`` naming the part, the plugin and the checkpoint."""
+    try:
+        return factory(**options)
+    except (OSError, ValueError) as exc:
+        default = inspect.signature(factory).parameters.get("checkpoint")
+        checkpoint = options.get("checkpoint", default.default if default is not None else None)
+        local = isinstance(checkpoint, str) and checkpoint.startswith(("/", "./", "../", "~"))
+        why = "no such folder" if local and not Path(checkpoint).expanduser().exists() else _first_line(exc)
+        raise CheckpointError(f"{part} {plugin}: cannot load checkpoint {checkpoint!r} ({why})") from None
 
 
 def cache_argument(module: nn.Module) -> str:

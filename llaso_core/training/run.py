@@ -61,7 +61,8 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     weights = {name: task_weights(config.stage(name).task_weights, host) for name in config.stages}
     samples = load_samples(config, host, announce=announce)
     if not samples:
-        raise DataError(f"no training samples for tasks {config.tasks} and modalities {config.modalities}")
+        raise DataError(f"--data {config.data or 'mini-corpus'}: no training samples of tasks "
+                        f"{', '.join(config.tasks)} in modalities {', '.join(config.modalities)}")
     model = LSLM.from_pretrained(init, host) if init else build(
         config.model, host, texts=tokenizer_texts(samples.spread(TOKENIZER_SAMPLES), host))
     if config.save_init and rank() == 0:

@@ -155,6 +155,14 @@ def broken_checkpoint(tmp: Path, fx: Fixtures, kind: str) -> Path:
     return folder
 
 
+def only_eval(tmp: Path, fx: Fixtures) -> Path:
+    """A data folder with the fixture corpus's samples as eval.jsonl, and no train.jsonl."""
+    data = tmp / "data"
+    data.mkdir()
+    shutil.copy(fx.corpus / "train.jsonl", data / "eval.jsonl")
+    return data
+
+
 def a_file(tmp: Path) -> Path:
     path = tmp / "afile"
     path.write_text("keep me\n")
@@ -219,7 +227,7 @@ def problems(tmp: Path) -> list[str]:
     return json.loads((tmp / "out" / "results.json").read_text())["problems"]
 
 
-def eval_args(data: Path, fx: Fixtures, tmp: Path, *extra: str, model: Path | None = None) -> list[str]:
+def eval_args(data: Path, fx: Fixtures, tmp: Path, *extra: str, model: Path | str | None = None) -> list[str]:
     return ["eval", "--model", str(model or fx.checkpoint), "--data", str(data), "--split", "train", "--tasks", "SGC",
             "--modalities", "ta", "--out", str(tmp / "out"), "--batch-size", "6", *extra]
 
@@ -419,6 +427,10 @@ CASES: list[Case] = [
     Case("eval-missing-checkpoint", "eval --model a folder that is not a checkpoint", "refuses", "stderr",
          lambda tmp, fx: ["eval", "--model", str(tmp), "--data", str(fx.corpus), "--out", str(tmp / "out")], 2,
          ("is not a llaso checkpoint",)),
+    Case("eval-unreachable-hf-model", "eval --model hf: with a path that is neither a folder nor a hub id",
+         "refuses, naming the model", "stderr, one line",
+         lambda tmp, fx: eval_args(fx.corpus, fx, tmp, model=f"hf:{tmp}/nope"), 2,
+         ("--model hf:{tmp}/nope: ",)),
     *[Case(f"eval-checkpoint-{kind}", f"eval --model a checkpoint {words}", "refuses, naming the file",
            "stderr, one line", lambda tmp, fx, kind=kind: eval_args(fx.corpus, fx, tmp, model=broken_checkpoint(tmp, fx, kind)),
            2, (says,), absent=("huggingface.co",))
@@ -442,6 +454,14 @@ CASES: list[Case] = [
          lambda tmp, fx: ["train", "--init", str(broken_checkpoint(tmp, fx, "weights-cut")), "--data", str(fx.corpus),
                           "--stage", "instruct", "--max-steps", "1", "--out", str(tmp / "run")], 2,
          ("{tmp}/ckpt/model.safetensors: not a readable safetensors file",)),
+    Case("train-missing-encoder-checkpoint", "train --encoder-checkpoint a folder that does not exist",
+         "refuses, naming the encoder and the checkpoint", "stderr, one line",
+         lambda tmp, fx: ["train", "--data", str(fx.corpus), "--encoder", "whisper", "--encoder-checkpoint",
+                          str(tmp / "nope"), "--max-steps", "1", "--out", str(tmp / "run")], 2,
+         ("encoder whisper: cannot load checkpoint '{tmp}/nope' (no such folder)",)),
+    Case("train-empty-data-folder", "train --data a folder holding only eval.jsonl", "refuses, naming the folder",
+         "stderr, one line", lambda tmp, fx: ["train", "--data", str(only_eval(tmp, fx)), "--out", str(tmp / "run")], 2,
+         ("--data {tmp}/data: no train.jsonl and no LLaSO JSON files (*.json) in this folder (it holds eval.jsonl)",)),
     Case("train-out-under-a-file", "train --out below an existing file", "refuses before training", "stderr",
          lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--out", str(a_file(tmp) / "run")],
          2, ("--out {tmp}/afile/run: cannot write there (Not a directory)",), kept=file_untouched),
