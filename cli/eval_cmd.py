@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -14,6 +14,8 @@ from llaso_cli.output import console, err_console, existing_data, fail, writable
 from llaso_cli.score_cmd import _print_summary, exit_if_incomplete
 from llaso_core.evaluation.judging import JudgeOptions
 from llaso_core.metrics.base import Protocol
+
+T = TypeVar("T")
 
 
 MODEL_HELP = ("A checkpoint folder written by llaso train or llaso convert, or KIND:REFERENCE: "
@@ -80,7 +82,6 @@ def eval_command(
     from llaso_core.evaluation.results import write_results
     from llaso_core.evaluation.score import score
     from llaso_core.loader import get_host
-    from llaso_core.model.lslm import CheckpointError
     from llaso_core.models import GenerationOptions, ModelSpecError, describe, load_model, parse_model_spec
     from llaso_core.registry import UnknownNameError
     from llaso_core.reports import report_from_files
@@ -102,12 +103,7 @@ def eval_command(
         root = samples.root
     except (DataError, UnknownNameError, ModelSpecError, FileNotFoundError, ValueError, OSError, TypeError) as exc:
         fail(str(exc))
-    try:
-        speech_model = load_model(model_ref, host, **model_options(model_option))
-    except (ModelSpecError, CheckpointError, UnknownNameError) as exc:  # these name the model themselves
-        fail(str(exc))
-    except (ValueError, OSError, TypeError) as exc:  # e.g. a hub id that cannot be reached
-        fail(f"--model {model}: {exc}")
+    speech_model = loaded(model, lambda: load_model(model_ref, host, **model_options(model_option)))
     if limit:
         samples = first_per_group(samples, limit)
     samples, not_evaluated = split_by_modality(samples, speech_model)
@@ -198,11 +194,25 @@ def infer_command(
         fail("give --audio (with or without --instruction) or --audio-instruction with --text")
     if audio_instruction is not None and text is None:
         fail("--audio-instruction needs --text (the input the spoken instruction is about)")
+    assistant = loaded(model, lambda: Assistant.load(model, **model_options(model_option)))
     try:
-        assistant = Assistant.load(model, **model_options(model_option))
         for piece in assistant.stream(audio=audio, instruction=instruction, audio_instruction=audio_instruction,
                                       text=text, max_new_tokens=max_new_tokens):
             console.print(piece, end="", highlight=False, markup=False)
         console.print()
     except (AudioError, ModelSpecError, FileNotFoundError, ValueError, RuntimeError, OSError, TypeError) as exc:
         fail(str(exc))
+
+
+def loaded(model: str, load: Callable[[], T]) -> T:
+    """``load()``; a model that cannot be loaded is a one-line error naming it (``--model``)."""
+    from llaso_core.model.lslm import CheckpointError
+    from llaso_core.models import ModelSpecError
+    from llaso_core.registry import UnknownNameError
+
+    try:
+        return load()
+    except (ModelSpecError, CheckpointError, UnknownNameError) as exc:  # these name the model themselves
+        fail(str(exc))
+    except (ValueError, OSError, TypeError) as exc:  # e.g. a hub id that cannot be reached
+        fail(f"--model {model}: {exc}")

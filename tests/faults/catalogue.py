@@ -602,6 +602,11 @@ CASES: list[Case] = [
          "stderr", lambda tmp, fx: ["infer", "--model", str(fx.checkpoint), "--audio",
                                     str(audio_corpus({0: "nan"})(tmp, fx) / "audio" / "tone_0.wav")], 2,
          ("invalid audio {tmp}/data/audio/tone_0.wav", "NaN/infinite")),
+    Case("infer-checkpoint-weights-shape", "infer --model a checkpoint whose weights do not fit its llaso_config.json",
+         "refuses, naming the file", "stderr, one line",
+         lambda tmp, fx: ["infer", "--model", str(broken_checkpoint(tmp, fx, "weights-shape")), "--audio",
+                          str(fx.corpus / "audio" / "tone_0.wav")], 2,
+         ("{tmp}/ckpt/model.safetensors: does not fit the model llaso_config.json describes",)),
     Case("eval-unknown-model-kind", "eval --model with a misspelt model kind", "refuses with did-you-mean before "
          "reading data", "stderr", lambda tmp, fx: ["eval", "--model", "openia:gpt@http://127.0.0.1:9", "--out",
                                                       str(tmp / "out")], 2,
