@@ -389,6 +389,9 @@ def _decode_torchaudio(path: str, keep_frames: Callable[[int, int], int],
         import torchaudio
 
         wav, rate = torchaudio.load(path)
+    except ImportError:  # torchaudio >= 2.9 decodes through torchcodec, an optional package
+        raise _Problem("corrupt", f"cannot decode: soundfile: {_short(sf_exc)} (torchaudio's fallback "
+                                  "needs torchcodec, which is not installed)") from None
     except Exception as exc:  # noqa: BLE001 - any backend failure means "cannot decode"
         raise _Problem("corrupt", f"cannot decode: soundfile: {_short(sf_exc)}; "
                                   f"torchaudio: {_short(exc)}") from None

@@ -8,12 +8,16 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
+from llaso_core.data.answers import read_target
 from llaso_core.data.audio import AudioPolicy, validate_audio
 from llaso_core.data.release import OnError, SkippedRecord
 from llaso_core.data.sample import Sample
+from llaso_core.loader import get_host
 
 DURATION_BINS = (0, 1, 2, 5, 10, 20, 30, float("inf"))
 UNMAPPED = "no registered task owns this file's stem"
+#: How many samples whose target names no label of their set a report lists (all are counted).
+MAX_LISTED = 50
 
 
 @attrs.frozen
@@ -68,16 +72,26 @@ def inspect_samples(samples: Iterable[Sample], root: Path, *, host=None, check_a
     """Counts per task / modality / source / split, a duration histogram, label distributions of
     closed-set tasks, and audio problems (read from headers)."""
     samples = list(samples)
+    host = host or get_host()
     by = {key: Counter() for key in ("task", "modality", "source", "split")}
     labels: dict[str, Counter] = {}
     closed = _closed_tasks(host)
+    registered = {t.id for t in host.tasks}
+    unreadable: list[dict[str, str]] = []
     for s in samples:
         for key, counter in by.items():
             counter[getattr(s, key)] += 1
         if s.task in closed:
             labels.setdefault(s.task, Counter())[s.target.strip().rstrip(".").lower()] += 1
+        if s.task in registered:
+            reading = read_target(s, host)
+            if reading is not None and not reading.valid:
+                unreadable.append({"sample_id": s.id, "task": s.task, "label_set": reading.label_set.name,
+                                   "target": s.target})
     report = {"samples": len(samples), **{f"by_{k}": dict(sorted(v.items())) for k, v in by.items()},
-              "labels": {t: dict(c.most_common()) for t, c in sorted(labels.items())}}
+              "labels": {t: dict(c.most_common()) for t, c in sorted(labels.items())},
+              "unregistered_tasks": {t: n for t, n in sorted(by["task"].items()) if t not in registered},
+              "unreadable_targets": len(unreadable), "unreadable_listed": unreadable[:MAX_LISTED]}
     items = [(root / a.path, s.id) for s in samples for a in s.audio]
     if check_audio and items:
         durations: list[float] = []
@@ -100,8 +114,4 @@ def _histogram(durations: Iterable[float]) -> dict[str, int]:
 
 
 def _closed_tasks(host) -> set[str]:
-    if host is None:
-        from llaso_core.loader import get_host
-
-        host = get_host()
     return {t.id for t in host.tasks if any(ls.kind == "closed" for ls in t.label_sets)}

@@ -192,9 +192,20 @@ def load_data(data: str | os.PathLike[str] | None, *, split: str = "train", task
         announce(f"repaired: {note}")
     if repaired is not None:
         repaired.extend(notes)
-    positions = source.positions(split=None if str(data).startswith(HF_PREFIX)
-                                 else {split_name}, task=wanted_tasks, modality=wanted_modalities)
+    splits = None if str(data).startswith(HF_PREFIX) else {split_name}
+    registered = {t.id for t in host.tasks}
+    positions = source.positions(split=splits, task=wanted_tasks or registered, modality=wanted_modalities)
+    if wanted_tasks is None:  # "all": the registered tasks; a sample of any other is named, not trained on
+        every = source.positions(split=splits, task=None, modality=wanted_modalities)
+        if len(every) > len(positions):
+            _announce_unregistered(source, np.setdiff1d(every, positions), announce)
     return SampleView(source, positions)
+
+
+def _announce_unregistered(source: Any, left_out: np.ndarray, announce: Callable[[str], None]) -> None:
+    tasks = sorted({source[int(i)].task for i in left_out[:1000]})
+    announce(f"{len(left_out)} sample(s) of task(s) no plugin registers left out: {', '.join(tasks)} (first: "
+             f"sample {source[int(left_out[0])].id}); `llaso tasks list` shows the registered ones")
 
 
 def _announce_skipped(bad: list[SkippedRecord], announce: Callable[[str], None]) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from llaso_core.data.answers import read_target
 from llaso_core.data.load import SampleView
 from llaso_core.data.sample import Sample
 from llaso_core.model.batching import Batch
@@ -62,22 +63,14 @@ def target_class(sample: Sample, host: Any) -> tuple[str, int, int] | None:
     read with the task's extractor, as predictions are ("Male." is ``male``): a closed set's class
     is the label's index, a numeric set's the bin of its range the number falls in. None for open
     answers, targets naming no single label or number, unknown tasks, and extractors that fail."""
-    try:
-        task = host.tasks.get(sample.task)
-        source = next((s for s in task.sources if s.stem == sample.source), None)
-        label_set = task.label_set(source.label_set if source is not None else None)
-        if label_set.kind == "open":
-            return None
-        extract = host.extractors.get(task.extractor_for(source) if source else task.extractor).load()
-        value = extract(sample.target, label_set)
-    except Exception:  # an unknown task or a broken extractor: the sample is not a listening one
+    reading = read_target(sample, host)
+    if reading is None or reading.label_set.kind == "open" or not reading.valid:
         return None
+    label_set, value = reading.label_set, reading.value
     name = f"{sample.task}/{label_set.name}"
     if label_set.kind == "closed":
-        return (name, len(label_set.labels), label_set.labels.index(value)) if value in label_set.labels else None
+        return name, len(label_set.labels), label_set.labels.index(value)
     low, high = label_set.value_range  # type: ignore[misc]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        return None
     bins = max(2, min(MAX_BINS, int(high - low) + 1))
     return name, bins, round((value - low) / (high - low) * (bins - 1))
 

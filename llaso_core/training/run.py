@@ -97,10 +97,10 @@ def train(config: TrainConfig, *, host: PluginHost | None = None, progress: Prog
     if rank() == 0:
         write_summary(out / "summary.json", results)
     dropped = sum(r.dropped_samples for r in results)
+    left_out, altered = _problems(problem_log)
     if dropped:
-        announce(f"audio problems: {dropped} sample(s) left out of their steps for unusable audio; "
-                 f"each is named in {problem_log}")
-    altered = _altered_clips(problem_log)
+        announce(f"audio problems: {len(left_out)} sample(s) left out for unusable audio, {dropped} time(s) over the "
+                 f"stages, epochs and task weights; each is named in {problem_log}")
     if altered:
         announce(f"audio altered: {altered} clip load(s) changed by the length policy (cut to 30 s), trained on "
                  f"as changed; each is named in {problem_log}")
@@ -136,11 +136,11 @@ def task_weights(weights: dict[str, float], host: PluginHost) -> dict[str, float
     return out
 
 
-def _altered_clips(problem_log: Path) -> int:
-    """How many clip loads the problem log names as altered (kept, but changed by the length policy)."""
-    if not problem_log.exists():
-        return 0
-    return sum(json.loads(line).get("kind") == "altered" for line in problem_log.read_text().splitlines() if line)
+def _problems(problem_log: Path) -> tuple[set[str], int]:
+    """The samples the problem log names as left out, and how many clip loads it names as altered
+    (kept, but changed by the length policy)."""
+    rows = [json.loads(line) for line in problem_log.read_text().splitlines() if line] if problem_log.exists() else []
+    return {r["sample_id"] for r in rows if r.get("kind") != "altered"}, sum(r.get("kind") == "altered" for r in rows)
 
 
 def write_summary(path: Path, results: list[StageResult]) -> None:

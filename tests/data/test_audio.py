@@ -265,6 +265,13 @@ def test_torchaudio_fallback_for_formats_libsndfile_lacks(tmp_path, monkeypatch)
     with pytest.raises(AudioError, match="corrupt.*torchaudio: no decoder"):
         load_audio(path, AudioPolicy(on_problem="raise"))
 
+    def without_torchcodec(*a, **k):  # what torchaudio >= 2.9 raises when torchcodec is not installed
+        raise ImportError("TorchCodec is required for load_with_torchcodec. Please install torchcodec to use this.")
+
+    monkeypatch.setattr(torchaudio, "load", without_torchcodec)
+    with pytest.raises(AudioError, match=r"corrupt.*Format not recognised\. \(torchaudio's fallback needs torchcodec"):
+        load_audio(path, AudioPolicy(on_problem="raise"))
+
 
 # -- report ------------------------------------------------------------------------------------------
 def test_report_lists_first_n_and_merges(files):

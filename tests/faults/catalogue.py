@@ -155,6 +155,12 @@ def broken_checkpoint(tmp: Path, fx: Fixtures, kind: str) -> Path:
     return folder
 
 
+def unregistered_task(tmp: Path, fx: Fixtures) -> Path:
+    """The tone corpus with sample tone:1 given a task no plugin registers."""
+    line = json.loads((fx.corpus / "train.jsonl").read_text().splitlines()[1])
+    return corpus(tmp, fx, 2, json.dumps({**line, "task": "ZZZ"}).encode())
+
+
 def only_eval(tmp: Path, fx: Fixtures) -> Path:
     """A data folder with the fixture corpus's samples as eval.jsonl, and no train.jsonl."""
     data = tmp / "data"
@@ -462,6 +468,11 @@ CASES: list[Case] = [
     Case("train-empty-data-folder", "train --data a folder holding only eval.jsonl", "refuses, naming the folder",
          "stderr, one line", lambda tmp, fx: ["train", "--data", str(only_eval(tmp, fx)), "--out", str(tmp / "run")], 2,
          ("--data {tmp}/data: no train.jsonl and no LLaSO JSON files (*.json) in this folder (it holds eval.jsonl)",)),
+    Case("train-unregistered-task", "a training sample whose task no plugin registers",
+         "trains without it, naming the task and the first such sample", "stderr",
+         lambda tmp, fx: ["train", "--data", str(unregistered_task(tmp, fx)), "--preset", "cpu", "--task-weights",
+                          "none", "--max-steps", "1", "--out", str(tmp / "run")], 0,
+         ("1 sample(s) of task(s) no plugin registers left out: ZZZ (first: sample tone:1)",), kept=trained_on_five),
     Case("train-out-under-a-file", "train --out below an existing file", "refuses before training", "stderr",
          lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--out", str(a_file(tmp) / "run")],
          2, ("--out {tmp}/afile/run: cannot write there (Not a directory)",), kept=file_untouched),
@@ -482,14 +493,16 @@ CASES: list[Case] = [
          "stderr (counts), `<out>/problems.jsonl` (path, sample, reason per load), `summary.json` (dropped)",
          lambda tmp, fx: ["train", "--data", str(audio_corpus({1: "nan", 4: "long"})(tmp, fx)), "--preset", "cpu",
                           "--task-weights", "none", "--max-steps", "1", "--out", str(tmp / "run")], 0,
-         ("audio problems: 3 sample(s) left out", "audio altered: 3 clip load(s)", "problems.jsonl"),
+         ("audio problems: 1 sample(s) left out for unusable audio, 3 time(s)", "audio altered: 3 clip load(s)",
+          "problems.jsonl"),
          kept=trained_on_five_and_named),
     Case("train-long-audio-skip", "a 40 s clip in the training set with train --long-audio skip",
          "trains without that sample, named", "stderr (count), `<out>/problems.jsonl` (kind too_long)",
          lambda tmp, fx: ["train", "--data", str(audio_corpus({4: "long"})(tmp, fx)), "--preset", "cpu",
                           "--task-weights", "none", "--long-audio", "skip", "--max-steps", "1",
                           "--out", str(tmp / "run")], 0,
-         ("audio problems: 3 sample(s) left out", "problems.jsonl"), kept=long_clip_left_out),
+         ("audio problems: 1 sample(s) left out for unusable audio, 3 time(s)", "problems.jsonl"),
+         kept=long_clip_left_out),
     Case("train-bad-long-audio-option", "train --long-audio with an unknown policy", "refuses before any work",
          "stderr", lambda tmp, fx: ["train", "--long-audio", "chop", "--out", str(tmp / "run")], 2,
          ("unknown --long-audio 'chop'",)),
