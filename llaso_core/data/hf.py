@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping
 
 from llaso_core.query import AudioRef, assemble
 
-from .sample import Sample, Split
+from .sample import SPLITS, Sample, Split
 
 SAMPLE_RATE = 16_000
 DEFAULT_COLUMNS: dict[str, str | None] = {"audio": "audio", "target": "text", "instruction": None, "input": None,
@@ -232,7 +232,7 @@ def save_hf(samples: list[Sample], root: str | os.PathLike[str], out: str | os.P
         **{role: string for role in TEXT_ROLES}, "audio": {"bytes": datasets.Value("binary"), "path": string},
         "audio_role": string, "transcript": string, "target": string, "metadata": string})
     audio = datasets.Audio(sampling_rate=SAMPLE_RATE)  # cast from the stored struct: no encoder needed
-    splits = sorted({s.split for s in samples}, key=["train", "eval"].index)
+    splits = sorted({s.split for s in samples}, key=SPLITS.index)
     with tempfile.TemporaryDirectory(prefix="llaso-hf-") as cache:
         def rows(split: str) -> Iterator[dict[str, Any]]:
             for sample in samples:

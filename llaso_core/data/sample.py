@@ -14,6 +14,9 @@ import attrs
 from llaso_core.query import AUDIO_TAG, AudioRef, AudioSegment, Query, TextSegment
 
 Split = Literal["train", "eval"]
+SPLITS: tuple[Split, ...] = ("train", "eval")
+#: Split names a unified sample may use for one of ``SPLITS``.
+SPLIT_ALIASES = {"test": "eval"}
 
 
 @attrs.frozen
@@ -53,12 +56,17 @@ class Sample:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Sample":
+        """A unified JSON sample; ``ValueError`` naming the sample for one that is not (a missing
+        field, a split other than train or eval; ``test`` is read as eval)."""
         try:
             segments = tuple(_segment(s) for s in data["segments"])
+            split = data.get("split", "train")
+            split = SPLIT_ALIASES.get(split, split)
+            if split not in SPLITS:
+                raise ValueError(f"sample {data['id']}: split {split!r} is not train or eval (or test)")
             return cls(id=str(data["id"]), task=data["task"], source=data["source"],
                        query=Query(data["modality"], segments), target=data["target"],
-                       split=data.get("split", "train"), template_id=data.get("template_id"),
-                       metadata=data.get("metadata") or {})
+                       split=split, template_id=data.get("template_id"), metadata=data.get("metadata") or {})
         except (KeyError, TypeError) as exc:
             raise ValueError(f"sample {data.get('id', '?')}: not a llaso sample ({exc!r})") from None
 

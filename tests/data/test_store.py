@@ -64,6 +64,17 @@ def test_read_errors_name_file_and_line(tmp_path):
         list(read_samples(tmp_path / "missing.jsonl"))
 
 
+def test_a_test_split_is_read_as_eval_and_other_splits_are_named(tmp_path):
+    path = tmp_path / "data.jsonl"
+    rows = [{**_sample(i).to_dict(), "split": split} for i, split in enumerate(("train", "test", "eval", "dev"))]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    skipped: list = []
+    samples = list(read_samples(path, on_error="skip", skipped=skipped))
+    assert [s.split for s in samples] == ["train", "eval", "eval"]
+    assert [r.message for r in skipped] == [f"{path}: line 4: sample {rows[3]['id']}: split 'dev' is not train or eval "
+                                           "(or test)"]
+
+
 def test_llaso_files_round_trip(tmp_path, release_layout):
     root, _ = release_layout
     samples = load_release(root, exclude=["merged"]).samples
