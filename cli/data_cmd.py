@@ -61,9 +61,10 @@ def inspect_command(path: Path = typer.Argument(..., help="A unified .jsonl, a f
         for problem in audio["problems"]:
             err_console.print(f"[yellow]{problem['kind']}:[/] {problem['path']} (sample {problem['sample_id']}) "
                               f"{problem['detail']}", highlight=False)
-    for task_id, count in report["unregistered_tasks"].items():
-        err_console.print(f"[yellow]unregistered task:[/] {task_id}: {count} sample(s); no plugin registers it, so "
-                          "train and eval leave them out", highlight=False)
+    for kind, key in (("task", "unregistered_tasks"), ("modality", "unregistered_modalities")):
+        for name, count in report[key].items():
+            err_console.print(f"[yellow]unregistered {kind}:[/] {name}: {count} sample(s); no plugin registers it, "
+                              "so train and eval leave them out", highlight=False)
     for item in report["unreadable_listed"]:
         err_console.print(f"[yellow]not a label:[/] sample {item['sample_id']} ({item['task']}, set "
                           f"{item['label_set']}): {escape(repr(item['target']))} names no label of the set",

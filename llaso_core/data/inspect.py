@@ -91,6 +91,8 @@ def inspect_samples(samples: Iterable[Sample], root: Path, *, host=None, check_a
     report = {"samples": len(samples), **{f"by_{k}": dict(sorted(v.items())) for k, v in by.items()},
               "labels": {t: dict(c.most_common()) for t, c in sorted(labels.items())},
               "unregistered_tasks": {t: n for t, n in sorted(by["task"].items()) if t not in registered},
+              "unregistered_modalities": {m: n for m, n in sorted(by["modality"].items())
+                                          if m not in {spec.id for spec in host.modalities}},
               "unreadable_targets": len(unreadable), "unreadable_listed": unreadable[:MAX_LISTED]}
     items = [(root / a.path, s.id) for s in samples for a in s.audio]
     if check_audio and items:

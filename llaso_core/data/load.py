@@ -193,19 +193,23 @@ def load_data(data: str | os.PathLike[str] | None, *, split: str = "train", task
     if repaired is not None:
         repaired.extend(notes)
     splits = None if str(data).startswith(HF_PREFIX) else {split_name}
-    registered = {t.id for t in host.tasks}
-    positions = source.positions(split=splits, task=wanted_tasks or registered, modality=wanted_modalities)
-    if wanted_tasks is None:  # "all": the registered tasks; a sample of any other is named, not trained on
-        every = source.positions(split=splits, task=None, modality=wanted_modalities)
-        if len(every) > len(positions):
-            _announce_unregistered(source, np.setdiff1d(every, positions), announce)
+    tasks_known, modalities_known = {t.id for t in host.tasks}, {m.id for m in host.modalities}
+    positions = source.positions(split=splits, task=wanted_tasks or tasks_known,
+                                 modality=wanted_modalities or modalities_known)
+    # a sample of a task or modality no plugin registers is never used: named, not silently dropped
+    known = source.positions(split=splits, task=tasks_known, modality=modalities_known)
+    every = source.positions(split=splits)
+    if len(every) > len(known):
+        _announce_unregistered(source, np.setdiff1d(every, known), tasks_known, announce)
     return SampleView(source, positions)
 
 
-def _announce_unregistered(source: Any, left_out: np.ndarray, announce: Callable[[str], None]) -> None:
-    tasks = sorted({source[int(i)].task for i in left_out[:1000]})
-    announce(f"{len(left_out)} sample(s) of task(s) no plugin registers left out: {', '.join(tasks)} (first: "
-             f"sample {source[int(left_out[0])].id}); `llaso tasks list` shows the registered ones")
+def _announce_unregistered(source: Any, left_out: np.ndarray, tasks_known: set[str],
+                           announce: Callable[[str], None]) -> None:
+    seen = [source[int(i)] for i in left_out[:1000]]
+    names = sorted({f"task {s.task}" if s.task not in tasks_known else f"modality {s.modality}" for s in seen})
+    announce(f"{len(left_out)} sample(s) left out: no plugin registers their {', '.join(names)} (first: sample "
+             f"{seen[0].id}); `llaso plugins` shows what is registered")
 
 
 def _announce_skipped(bad: list[SkippedRecord], announce: Callable[[str], None]) -> None:

@@ -58,13 +58,15 @@ def test_inspect_names_unregistered_tasks_and_targets_that_name_no_label(tmp_pat
     rows[0]["task"] = "ZZZ"
     rows[1]["target"] = "The speaker is a robot."
     rows[2]["target"] = "The speaker is female."  # read by SGC's extractor as female: fine
+    rows[3]["modality"] = "xx"
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = json.loads(CliRunner().invoke(app, ["data", "inspect", str(tmp_path), "--json", "--no-check-audio"]).stdout)
-    assert report["unregistered_tasks"] == {"ZZZ": 1}
+    assert report["unregistered_tasks"] == {"ZZZ": 1} and report["unregistered_modalities"] == {"xx": 1}
     assert report["unreadable_targets"] == 1
     assert [(u["sample_id"], u["task"], u["target"]) for u in report["unreadable_listed"]] == \
         [(rows[1]["id"], "SGC", "The speaker is a robot.")]
     table = CliRunner().invoke(app, ["data", "inspect", str(tmp_path), "--no-check-audio"])
     assert table.exit_code == 0
     assert "unregistered task: ZZZ: 1 sample(s)" in table.output
+    assert "unregistered modality: xx: 1 sample(s)" in table.output
     assert f"not a label: sample {rows[1]['id']} (SGC, set" in table.output and "robot" in table.output

@@ -143,17 +143,20 @@ def test_task_weights_repeat_and_thin_a_view_per_task(release_layout, release_ho
         view.weighted({first: -1})
 
 
-def test_samples_of_unregistered_tasks_are_named_and_left_out(tmp_path):
+def test_samples_of_unregistered_tasks_and_modalities_are_named_and_left_out(tmp_path):
     from llaso_core.testing import tone_corpus
 
-    tone_corpus(tmp_path, n=4)
+    tone_corpus(tmp_path, n=5)
     rows = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
     rows[1]["task"] = rows[3]["task"] = "ZZZ"
+    rows[4]["modality"] = "xx"
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     said: list[str] = []
     samples = load_data(tmp_path, announce=said.append)
     assert [s.id for s in samples] == [rows[0]["id"], rows[2]["id"]]
-    assert said == [f"2 sample(s) of task(s) no plugin registers left out: ZZZ (first: sample {rows[1]['id']}); "
-                    "`llaso tasks list` shows the registered ones"]
-    assert [s.id for s in load_data(tmp_path, tasks=["SGC"], announce=said.append)] == [rows[0]["id"], rows[2]["id"]]
-    assert len(said) == 1  # a run that names its tasks is not told about the others
+    assert said == [f"3 sample(s) left out: no plugin registers their modality xx, task ZZZ (first: sample "
+                    f"{rows[1]['id']}); `llaso plugins` shows what is registered"]
+    said.clear()
+    assert [s.id for s in load_data(tmp_path, tasks=["SGC"], modalities=["ta"], announce=said.append)] == \
+        [rows[0]["id"], rows[2]["id"]]
+    assert said and said[0].startswith("3 sample(s) left out")  # whatever the run selects

@@ -472,7 +472,7 @@ CASES: list[Case] = [
          "trains without it, naming the task and the first such sample", "stderr",
          lambda tmp, fx: ["train", "--data", str(unregistered_task(tmp, fx)), "--preset", "cpu", "--task-weights",
                           "none", "--max-steps", "1", "--out", str(tmp / "run")], 0,
-         ("1 sample(s) of task(s) no plugin registers left out: ZZZ (first: sample tone:1)",), kept=trained_on_five),
+         ("1 sample(s) left out: no plugin registers their task ZZZ (first: sample tone:1)",), kept=trained_on_five),
     Case("train-out-under-a-file", "train --out below an existing file", "refuses before training", "stderr",
          lambda tmp, fx: ["train", "--data", str(fx.corpus), "--preset", "cpu", "--out", str(a_file(tmp) / "run")],
          2, ("--out {tmp}/afile/run: cannot write there (Not a directory)",), kept=file_untouched),
