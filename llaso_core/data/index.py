@@ -245,6 +245,10 @@ class SampleIndex(Sequence[Sample]):
     def positions(self, **allowed: Iterable[str] | None) -> np.ndarray:
         """Row numbers whose columns hold allowed values (``task={"ASR"}, split={"train"}``; None:
         any), computed on the Arrow columns without building samples."""
+        return np.flatnonzero(self.mask(**allowed))
+
+    def mask(self, **allowed: Iterable[str] | None) -> np.ndarray:
+        """One bool per row: its columns hold allowed values (as ``positions``)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -253,7 +257,7 @@ class SampleIndex(Sequence[Sample]):
             if values is not None and self._len:
                 chosen = pc.is_in(self.table.column(column), value_set=pa.array(sorted(values), pa.string()))
                 keep &= chosen.to_numpy(zero_copy_only=False)
-        return np.flatnonzero(keep)
+        return keep
 
     def lengths(self, *, workers: int = HEADER_WORKERS) -> SampleLengths:
         """Audio seconds and text characters of every row: clip headers read once (each distinct

@@ -71,9 +71,12 @@ class SampleList(Sequence[Sample]):
         return self.samples[i]
 
     def positions(self, **allowed: Iterable[str] | None) -> np.ndarray:
+        return np.flatnonzero(self.mask(**allowed))
+
+    def mask(self, **allowed: Iterable[str] | None) -> np.ndarray:
         sets = {k: set(v) for k, v in allowed.items() if v is not None}
-        return np.array([i for i, s in enumerate(self.samples)
-                         if all(getattr(s, k) in v for k, v in sets.items())], dtype=np.int64)
+        return np.fromiter((all(getattr(s, k) in v for k, v in sets.items()) for s in self.samples), dtype=bool,
+                           count=len(self.samples))
 
     def lengths(self, *, workers: int = HEADER_WORKERS) -> SampleLengths:
         if self._lengths is None:
@@ -197,10 +200,9 @@ def load_data(data: str | os.PathLike[str] | None, *, split: str = "train", task
     positions = source.positions(split=splits, task=wanted_tasks or tasks_known,
                                  modality=wanted_modalities or modalities_known)
     # a sample of a task or modality no plugin registers is never used: named, not silently dropped
-    known = source.positions(split=splits, task=tasks_known, modality=modalities_known)
-    every = source.positions(split=splits)
-    if len(every) > len(known):
-        _announce_unregistered(source, np.setdiff1d(every, known), tasks_known, announce)
+    unknown = source.mask(split=splits) & ~source.mask(task=tasks_known, modality=modalities_known)
+    if unknown.any():
+        _announce_unregistered(source, np.flatnonzero(unknown), tasks_known, announce)
     return SampleView(source, positions)
 
 
