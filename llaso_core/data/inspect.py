@@ -76,7 +76,7 @@ def inspect_samples(samples: Iterable[Sample], root: Path, *, host=None, check_a
     by = {key: Counter() for key in ("task", "modality", "source", "split")}
     labels: dict[str, Counter] = {}
     closed = _closed_tasks(host)
-    registered = {t.id for t in host.tasks}
+    registered, modalities = {t.id for t in host.tasks}, {m.id for m in host.modalities}
     unreadable: list[dict[str, str]] = []
     for s in samples:
         for key, counter in by.items():
@@ -91,8 +91,7 @@ def inspect_samples(samples: Iterable[Sample], root: Path, *, host=None, check_a
     report = {"samples": len(samples), **{f"by_{k}": dict(sorted(v.items())) for k, v in by.items()},
               "labels": {t: dict(c.most_common()) for t, c in sorted(labels.items())},
               "unregistered_tasks": {t: n for t, n in sorted(by["task"].items()) if t not in registered},
-              "unregistered_modalities": {m: n for m, n in sorted(by["modality"].items())
-                                          if m not in {spec.id for spec in host.modalities}},
+              "unregistered_modalities": {m: n for m, n in sorted(by["modality"].items()) if m not in modalities},
               "unreadable_targets": len(unreadable), "unreadable_listed": unreadable[:MAX_LISTED]}
     items = [(root / a.path, s.id) for s in samples for a in s.audio]
     if check_audio and items:

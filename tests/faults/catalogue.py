@@ -134,24 +134,40 @@ def edit_json(path: Path, change: Callable[[dict], None]) -> None:
     path.write_text(json.dumps(data))
 
 
-#: Broken checkpoints: what each case does to a copy of the fixture checkpoint, in words and in code.
-CHECKPOINT_BREAKS: dict[str, tuple[str, Callable[[Path], object]]] = {
-    "config-json": ("whose llaso_config.json is cut short", lambda ckpt: (ckpt / "llaso_config.json").write_text("{")),
-    "config-field": ("whose llaso_config.json names a model field llaso does not have",
-                     lambda ckpt: edit_json(ckpt / "llaso_config.json", lambda m: m["lslm"].update(bogus=1))),
-    "weights-cut": ("whose model.safetensors is cut to its first 1,000 bytes",
-                    lambda ckpt: (ckpt / "model.safetensors").write_bytes((ckpt / "model.safetensors").read_bytes()[:1000])),
-    "weights-shape": ("whose llaso_config.json describes another projector width than its weights",
-                      lambda ckpt: edit_json(ckpt / "llaso_config.json", lambda m: m["lslm"].update(projector_hidden=77))),
-    "no-tokenizer": ("without its tokenizer/ folder", lambda ckpt: shutil.rmtree(ckpt / "tokenizer")),
-    "no-weights": ("without its model.safetensors", lambda ckpt: (ckpt / "model.safetensors").unlink()),
+@attrs.frozen
+class Break:
+    """A broken checkpoint case: the break in words, what it does to a copy of the fixture checkpoint,
+    and what llaso must say."""
+
+    words: str
+    make: Callable[[Path], object]
+    says: str
+
+
+CHECKPOINT_BREAKS: dict[str, Break] = {
+    "config-json": Break("whose llaso_config.json is cut short", lambda ckpt: (ckpt / "llaso_config.json").write_text("{"),
+                         "{tmp}/ckpt/llaso_config.json: not valid JSON"),
+    "config-field": Break("whose llaso_config.json names a model field llaso does not have",
+                          lambda ckpt: edit_json(ckpt / "llaso_config.json", lambda m: m["lslm"].update(bogus=1)),
+                          "{tmp}/ckpt/llaso_config.json: LSLMConfig.__init__() got an unexpected keyword argument 'bogus'"),
+    "weights-cut": Break("whose model.safetensors is cut to its first 1,000 bytes",
+                         lambda ckpt: (ckpt / "model.safetensors").write_bytes((ckpt / "model.safetensors").read_bytes()[:1000]),
+                         "{tmp}/ckpt/model.safetensors: not a readable safetensors file"),
+    "weights-shape": Break("whose llaso_config.json describes another projector width than its weights",
+                           lambda ckpt: edit_json(ckpt / "llaso_config.json", lambda m: m["lslm"].update(projector_hidden=77)),
+                           "{tmp}/ckpt/model.safetensors: does not fit the model llaso_config.json describes: "
+                           "size mismatch for projector."),
+    "no-tokenizer": Break("without its tokenizer/ folder", lambda ckpt: shutil.rmtree(ckpt / "tokenizer"),
+                          "{tmp}/ckpt: no tokenizer/ folder"),
+    "no-weights": Break("without its model.safetensors", lambda ckpt: (ckpt / "model.safetensors").unlink(),
+                        "{tmp}/ckpt: no model.safetensors"),
 }
 
 
 def broken_checkpoint(tmp: Path, fx: Fixtures, kind: str) -> Path:
     folder = tmp / "ckpt"
     shutil.copytree(fx.checkpoint, folder)
-    CHECKPOINT_BREAKS[kind][1](folder)
+    CHECKPOINT_BREAKS[kind].make(folder)
     return folder
 
 
@@ -437,18 +453,10 @@ CASES: list[Case] = [
          "refuses, naming the model", "stderr, one line",
          lambda tmp, fx: eval_args(fx.corpus, fx, tmp, model=f"hf:{tmp}/nope"), 2,
          ("--model hf:{tmp}/nope: ",)),
-    *[Case(f"eval-checkpoint-{kind}", f"eval --model a checkpoint {words}", "refuses, naming the file",
+    *[Case(f"eval-checkpoint-{kind}", f"eval --model a checkpoint {broken.words}", "refuses, naming the file",
            "stderr, one line", lambda tmp, fx, kind=kind: eval_args(fx.corpus, fx, tmp, model=broken_checkpoint(tmp, fx, kind)),
-           2, (says,), absent=("huggingface.co",))
-      for kind, says in {"config-json": "{tmp}/ckpt/llaso_config.json: not valid JSON",
-                         "config-field": "{tmp}/ckpt/llaso_config.json: LSLMConfig.__init__() got an unexpected keyword "
-                                         "argument 'bogus'",
-                         "weights-cut": "{tmp}/ckpt/model.safetensors: not a readable safetensors file",
-                         "weights-shape": "{tmp}/ckpt/model.safetensors: does not fit the model llaso_config.json "
-                                          "describes: size mismatch for projector.",
-                         "no-tokenizer": "{tmp}/ckpt: no tokenizer/ folder",
-                         "no-weights": "{tmp}/ckpt: no model.safetensors"}.items()
-      for words in [CHECKPOINT_BREAKS[kind][0]]],
+           2, (broken.says,), absent=("huggingface.co",))
+      for kind, broken in CHECKPOINT_BREAKS.items()],
     Case("eval-missing-data", "eval --data a path that does not exist", "refuses", "stderr",
          lambda tmp, fx: eval_args(tmp / "nope", fx, tmp), 2, ("--data {tmp}/nope: no such file or folder",)),
     # llaso train
